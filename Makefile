@@ -1,0 +1,71 @@
+# microlearn: `make demo` runs the main job, `make test` the whole suite.
+# Both install what they need (Debian packages, .venv, MicroPython targets
+# under build/) and reuse what is already there.
+
+PYTHON ?= python3
+VENV := .venv
+VPY := $(VENV)/bin/python
+MP_SRC := build/micropython/py/mpconfig.h
+UNIX := build/unix/micropython
+UNIX32 := build/unix32/micropython
+M0 := build/m0/firmware.elf
+M3 := build/m3/firmware.elf
+TARGET_FILES := $(UNIX) $(UNIX32) $(M0) $(M3)
+BOARD ?=
+PORT ?=
+
+.PHONY: all demo test bench deploy deps venv targets clean distclean help
+
+all: test
+
+help:
+	@echo "make demo      run the main job on the virtual boards"
+	@echo "make test      run the whole test suite (host + device on unix, unix32, m0, m3)"
+	@echo "make bench     measure speed and memory, write docs/benchmarks.md"
+	@echo "make deploy BOARD=rp2040 PORT=/dev/ttyACM0   copy microlearn to a board"
+	@echo "make targets   build the MicroPython targets into build/"
+
+deps: build/.deps-ok
+build/.deps-ok: tools/install_deps.sh
+	bash tools/install_deps.sh
+	@mkdir -p build && touch $@
+
+venv: $(VENV)/.installed
+$(VENV)/.installed: requirements.txt pyproject.toml | build/.deps-ok
+	test -x $(VPY) || $(PYTHON) -m venv $(VENV)
+	$(VPY) -m pip install -q --upgrade pip
+	$(VPY) -m pip install -q -r requirements.txt
+	$(VPY) -m pip install -q --no-deps -e .
+	touch $@
+
+$(MP_SRC): | build/.deps-ok
+	bash tools/fetch_micropython.sh build/micropython
+
+$(UNIX): | $(MP_SRC)
+	bash tools/build_target.sh unix
+$(UNIX32): | $(MP_SRC)
+	bash tools/build_target.sh unix32
+$(M0): | $(MP_SRC)
+	bash tools/build_target.sh m0
+$(M3): | $(MP_SRC)
+	bash tools/build_target.sh m3
+
+targets: $(TARGET_FILES)
+
+test: venv targets
+	$(VPY) -m pytest
+
+demo: venv targets
+	$(VENV)/bin/microlearn demo
+
+bench: venv targets
+	$(VENV)/bin/microlearn bench
+
+deploy: venv
+	$(VENV)/bin/microlearn deploy --board "$(BOARD)" --port "$(PORT)"
+
+clean:
+	rm -rf build/unix build/unix32 build/m0 build/m3 build/mpy build/logs
+
+distclean:
+	rm -rf build $(VENV)

@@ -1,0 +1,1 @@
+"""microlearn host tools: datasets, training, quantization, model files, targets."""

@@ -1,0 +1,133 @@
+# MicroPython code (not CPython): a RAM filesystem mounted at /ram on boards
+# that have no filesystem of their own (the QEMU firmwares). The runner sends
+# it over the raw REPL, then stages .mpy modules and data files into it.
+import io, os, sys
+from binascii import a2b_base64
+
+
+class _RamFile(io.IOBase):
+    def __init__(self, fs, key, data, writing):
+        self._fs, self._key, self._d, self._p, self._w = fs, key, data, 0, writing
+
+    def readinto(self, buf):
+        n = min(len(buf), len(self._d) - self._p)
+        buf[:n] = memoryview(self._d)[self._p:self._p + n]
+        self._p += n
+        return n
+
+    def read(self, n=-1):
+        left = len(self._d) - self._p
+        b = bytearray(left if n < 0 or n > left else n)
+        self.readinto(b)
+        return bytes(b)
+
+    def write(self, buf):
+        self._d.extend(buf)
+        return len(buf)
+
+    def seek(self, off, whence=0):
+        self._p = off if whence == 0 else (self._p + off if whence == 1 else len(self._d) + off)
+        return self._p
+
+    def tell(self):
+        return self._p
+
+    def flush(self):
+        pass
+
+    def ioctl(self, req, arg):
+        return 0
+
+    def close(self):
+        if self._w:
+            self._fs.files[self._key] = self._d
+            self._w = False
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        self.close()
+
+
+class RamFS:
+    def __init__(self):
+        self.files = {}
+        self.once = set()  # modules: freed once imported, as on a board that loads .mpy into RAM
+
+    def mount(self, readonly, mkfs):
+        pass
+
+    def umount(self):
+        pass
+
+    def chdir(self, path):
+        pass
+
+    def getcwd(self):
+        return ""
+
+    def stat(self, path):
+        k = path.strip("/")
+        if k in self.files:
+            return (0x8000, 0, 0, 0, 0, 0, len(self.files[k]), 0, 0, 0)
+        if k == "" or any(f.startswith(k + "/") for f in self.files):
+            return (0x4000, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        raise OSError(2)
+
+    def ilistdir(self, path):
+        k = path.strip("/")
+        pre = k + "/" if k else ""
+        seen = set()
+        for f in self.files:
+            if f.startswith(pre):
+                name = f[len(pre):].split("/")[0]
+                if name not in seen:
+                    seen.add(name)
+                    yield (name, 0x8000 if pre + name in self.files else 0x4000, 0)
+
+    def open(self, path, mode):
+        k = path.strip("/")
+        if "w" in mode:
+            return _RamFile(self, k, bytearray(), True)
+        if k not in self.files:
+            raise OSError(2)
+        d = self.files[k]
+        if k in self.once:
+            del self.files[k]
+            self.once.discard(k)
+        return _RamFile(self, k, d, False)
+
+    def remove(self, path):
+        k = path.strip("/")
+        if k not in self.files:
+            raise OSError(2)
+        del self.files[k]
+
+    def rename(self, a, b):
+        a, b = a.strip("/"), b.strip("/")
+        if a not in self.files:
+            raise OSError(2)
+        self.files[b] = self.files.pop(a)
+
+    def mkdir(self, path):
+        pass
+
+    def statvfs(self, path):
+        return (512, 512, 256, 256, 256, 0, 0, 0, 0, 255)
+
+    # Staging, called by the runner: size first, then base64 chunks at offsets.
+    def new(self, key, size, once):
+        self.files[key] = bytearray(size)
+        if once:
+            self.once.add(key)
+
+    def put(self, key, off, b64):
+        d = a2b_base64(b64)
+        self.files[key][off:off + len(d)] = d
+
+
+_fs = RamFS()
+os.mount(_fs, "/ram")
+os.chdir("/ram")
+sys.path.insert(0, "/ram")

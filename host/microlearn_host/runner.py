@@ -1,0 +1,207 @@
+"""Run a device script on a virtual board and collect what it reports.
+
+    res = run_script("m0", "tests/device/check_dot.py", files={"m.mlm": data})
+    res.ok, res.stdout, res.results, res.traceback
+
+unix/unix32 run the Unix port with a heap cap and the device sources on
+MICROPYPATH; qemu boards boot the firmware, mount a RAM filesystem over the
+raw REPL, stage the package as .mpy for the board's arch, and import the
+script. Lines the script prints as "@@ <json>" become `results`. On timeout
+the whole process group (interpreter or QEMU) is killed.
+"""
+import base64
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import tty
+
+from . import boards, mpy
+from .rawrepl import RawRepl, ReplError
+
+TESTS_DEVICE_DIR = os.path.join(boards.ROOT, "tests", "device")
+_RAMFS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "mp", "ramfs.py")
+_CHUNK = 3072  # raw bytes per staging exec; its base64 stays small in the board's heap
+
+
+class RunResult:
+    def __init__(self, target, status, returncode, stdout, stderr, seconds):
+        self.target, self.status, self.returncode = target, status, returncode
+        self.stdout, self.stderr, self.seconds = stdout, stderr, seconds
+        self.results = []
+        for line in stdout.splitlines():
+            if line.startswith("@@ "):
+                try:
+                    self.results.append(json.loads(line[3:]))
+                except ValueError:
+                    self.results.append({"check": "unparsable result line", "ok": False, "detail": line})
+
+    @property
+    def ok(self):
+        return self.status == "ok"
+
+    @property
+    def traceback(self):
+        return self.stderr
+
+    def checks(self):
+        return [r for r in self.results if "check" in r]
+
+    def failed(self):
+        return [r for r in self.checks() if not r.get("ok")]
+
+    def values(self):
+        """{name: value} of the script's `result(...)` lines."""
+        return {r["result"]: r.get("value") for r in self.results if "result" in r}
+
+    def describe(self):
+        lines = ["target %s: %s (exit %s, %.1f s)" % (self.target, self.status, self.returncode, self.seconds)]
+        for r in self.failed()[:20]:
+            lines.append("  FAILED %s: %s" % (r.get("check"), r.get("detail")))
+        if self.stderr.strip():
+            lines.append("  device traceback / stderr:\n" + _indent(self.stderr.strip()))
+        tail = [l for l in self.stdout.splitlines() if not l.startswith("@@ ")][-15:]
+        if tail:
+            lines.append("  last output:\n" + _indent("\n".join(tail)))
+        return "\n".join(lines)
+
+
+def _indent(text):
+    return "\n".join("    " + l for l in text.splitlines())
+
+
+def board_for(target):
+    """Resolve a target name ('unix', 'unix32', 'm0', 'm3' or 'user') to its profile."""
+    if target == "user":
+        path = os.environ.get("MICROPYTHON")
+        if not path:
+            raise boards.BoardError("target 'user' needs MICROPYTHON=/path/to/micropython")
+        return boards.user_unix_board(path)
+    prof = boards.load(target)
+    if prof["kind"] == "hardware":
+        raise boards.BoardError("board %r is real hardware; use deploy, not the runner" % target)
+    exe = prof.get("binary") or prof.get("firmware")
+    if not os.path.exists(exe):
+        raise boards.BoardError("target %s is not built: %s missing (run `make targets`)" % (target, exe))
+    return prof
+
+
+def run_script(target, script, files=None, timeout=120.0, args=None):
+    """Run `script` (a path) on `target`; `files` {name: bytes} appear in the script's cwd."""
+    prof = board_for(target)
+    start = time.monotonic()
+    if prof["kind"] == "unix":
+        status, rc, out, err = _run_unix(prof, script, files or {}, timeout)
+    else:
+        status, rc, out, err = _run_qemu(prof, script, files or {}, timeout)
+    return RunResult(target, status, rc, out, err, time.monotonic() - start)
+
+
+def _heap_arg(prof):
+    if prof.get("heap_arg"):
+        return prof["heap_arg"]
+    # A user binary: cap at the board budget, doubled on 64-bit (objects are twice as large).
+    probe = subprocess.run([prof["binary"], "-c", "import sys;print(sys.maxsize > 2**31)"],
+                           capture_output=True, text=True, timeout=10)
+    return "%dk" % (prof["heap_bytes"] // 1024 * (2 if "True" in probe.stdout else 1))
+
+
+def _kill_group(proc):
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait()
+
+
+def _run_unix(prof, script, files, timeout):
+    cwd = tempfile.mkdtemp(prefix="mlrun-")
+    try:
+        for name, data in files.items():
+            with open(os.path.join(cwd, name), "wb") as f:
+                f.write(data)
+        env = dict(os.environ)
+        env["MICROPYPATH"] = ":".join([os.path.join(boards.ROOT, "device"), TESTS_DEVICE_DIR, ".frozen"])
+        cmd = [prof["binary"], "-X", "heapsize=" + _heap_arg(prof), os.path.abspath(script)]
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _kill_group(proc)
+            out, err = proc.communicate()
+            return "timeout", None, out.decode(errors="replace"), \
+                err.decode(errors="replace") + "\n[killed after %.0f s timeout]" % timeout
+        status = "ok" if proc.returncode == 0 else "error"
+        return status, proc.returncode, out.decode(errors="replace"), err.decode(errors="replace")
+    finally:
+        shutil.rmtree(cwd, ignore_errors=True)
+
+
+def start_qemu(prof, timeout=15.0):
+    """Boot a QEMU board; return (process, pty fd)."""
+    if shutil.which("qemu-system-arm") is None:
+        raise boards.BoardError("qemu-system-arm is not installed (make deps)")
+    cmd = ["qemu-system-arm"] + prof["qemu_args"] + ["-nographic", "-monitor", "null", "-semihosting",
+                                                     "-serial", "pty", "-kernel", prof["firmware"]]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + timeout
+    seen = b""
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        seen += line
+        m = re.search(rb"redirected to (/dev/pts/\d+)", line)
+        if m:
+            fd = os.open(m.group(1).decode(), os.O_RDWR | os.O_NOCTTY)
+            tty.setraw(fd)
+            return proc, fd
+    _kill_group(proc)
+    raise boards.BoardError("QEMU did not start: %s" % seen.decode(errors="replace").strip())
+
+
+def stage(repl, key, data, once, timeout):
+    repl.exec_("_fs.new(%r, %d, %s)" % (key, len(data), once), timeout)
+    for off in range(0, len(data), _CHUNK):
+        b64 = base64.b64encode(data[off:off + _CHUNK]).decode()
+        out, err = repl.exec_("_fs.put(%r, %d, %r)" % (key, off, b64), timeout)
+        if err:
+            raise ReplError("staging %s failed on the board: %s" % (key, err.decode(errors="replace")))
+
+
+def _run_qemu(prof, script, files, timeout):
+    deadline = time.monotonic() + timeout
+    left = lambda: max(deadline - time.monotonic(), 0.1)
+    proc, fd = start_qemu(prof)
+    try:
+        repl = RawRepl(fd)
+        repl.enter(timeout=min(15.0, left()))
+        with open(_RAMFS) as f:
+            out, err = repl.exec_(f.read(), left())
+        if err:
+            return "error", 1, out.decode(errors="replace"), err.decode(errors="replace")
+        staged = mpy.device_package(prof["arch"])
+        staged += [(rel, path) for rel, path in mpy.compile_tree(TESTS_DEVICE_DIR, prof["arch"])
+                   if "/" not in rel]
+        staged.append(("_main.mpy", mpy.compile_file(script, prof["arch"], os.path.join(
+            mpy.CACHE_DIR, prof["arch"], "scripts", os.path.basename(script)[:-3] + ".mpy"))))
+        for rel, path in staged:
+            with open(path, "rb") as f:
+                stage(repl, rel, f.read(), True, left())
+        for name, data in files.items():
+            stage(repl, name, data, False, left())
+        out, err = repl.exec_("import _main", left())
+        out, err = out.decode(errors="replace"), err.decode(errors="replace")
+        return ("error" if err else "ok"), (1 if err else 0), out.replace("\r\n", "\n"), err.replace("\r\n", "\n")
+    except ReplError as e:
+        status = "timeout" if "in time" in str(e) else "error"
+        return status, None, repl.seen.decode(errors="replace"), "%s\n[board: %s]" % (e, prof["name"])
+    finally:
+        os.close(fd)
+        _kill_group(proc)

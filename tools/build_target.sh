@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Build one MicroPython target into build/<target>/ from the source in build/micropython.
+#   unix    x86-64 Unix port (64-bit ints, double floats)
+#   unix32  32-bit Unix port, single-precision floats (ESP32/RP2040 arithmetic)
+#   m0      QEMU micro:bit (Cortex-M0, armv6m like the RP2040), native emitter on, 190 KB heap
+#   m3      QEMU MPS2-AN385 (Cortex-M3, armv7m)
+# The log goes to build/logs/<target>.log; the make output is only shown on failure.
+set -euo pipefail
+TARGET=${1:?usage: build_target.sh unix|unix32|m0|m3}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+SRC=$ROOT/build/micropython
+OUT=$ROOT/build/$TARGET
+LOG=$ROOT/build/logs/$TARGET.log
+JOBS=${JOBS:-$(nproc)}
+mkdir -p "$ROOT/build/logs" "$OUT"
+[ -f "$SRC/py/mpconfig.h" ] || { echo "error: no MicroPython source in $SRC (run tools/fetch_micropython.sh)" >&2; exit 1; }
+
+# The Debian tarball ships lib/ submodules empty: no frozen micropython-lib, btree, ssl, ffi.
+UNIX_OPTS=(FROZEN_MANIFEST= MICROPY_PY_BTREE=0 MICROPY_PY_SSL=0 MICROPY_SSL_MBEDTLS=0 MICROPY_PY_FFI=0)
+M0_CFLAGS="-DMICROPY_EMIT_THUMB=1 -DMICROPY_EMIT_THUMB_ARMV7M=0 -DMICROPY_EMIT_INLINE_THUMB=1 -DMICROPY_EMIT_INLINE_THUMB_FLOAT=0"
+
+start=$(date +%s)
+case "$TARGET" in
+  unix)
+    cmd=(make -C "$SRC/ports/unix" -j"$JOBS" BUILD="$OUT/obj" PROG=micropython "${UNIX_OPTS[@]}")
+    product=$OUT/obj/micropython ;;
+  unix32)
+    cmd=(make -C "$SRC/ports/unix" -j"$JOBS" BUILD="$OUT/obj" PROG=micropython "${UNIX_OPTS[@]}"
+         MICROPY_FORCE_32BIT=1 CFLAGS_EXTRA=-DMICROPY_FLOAT_IMPL=MICROPY_FLOAT_IMPL_FLOAT)
+    product=$OUT/obj/micropython ;;
+  m0)
+    cmd=(make -C "$SRC/ports/qemu" -j"$JOBS" BOARD=MICROBIT BUILD="$OUT/obj" FROZEN_MANIFEST=
+         MICROPY_HEAP_SIZE=194560 "CFLAGS_EXTRA=$M0_CFLAGS")
+    product=$OUT/obj/firmware.elf ;;
+  m3)
+    cmd=(make -C "$SRC/ports/qemu" -j"$JOBS" BOARD=MPS2_AN385 BUILD="$OUT/obj" FROZEN_MANIFEST= MICROPY_HEAP_SIZE=194560)
+    product=$OUT/obj/firmware.elf ;;
+  *) echo "error: unknown target '$TARGET' (known: unix unix32 m0 m3)" >&2; exit 2 ;;
+esac
+
+# mpy-cross is needed by the ports' build even without frozen code.
+if [ ! -x "$SRC/mpy-cross/build/mpy-cross" ]; then
+    make -C "$SRC/mpy-cross" -j"$JOBS" >>"$ROOT/build/logs/mpy-cross.log" 2>&1 \
+      || { tail -n 30 "$ROOT/build/logs/mpy-cross.log" >&2; exit 1; }
+fi
+echo "building $TARGET ... (log: build/logs/$TARGET.log)"
+if ! "${cmd[@]}" >"$LOG" 2>&1; then
+    tail -n 40 "$LOG" >&2
+    echo "error: build of $TARGET failed, full log in $LOG" >&2
+    exit 1
+fi
+cp "$product" "$OUT/"
+echo "built $TARGET in $(( $(date +%s) - start )) s -> build/$TARGET/$(basename "$product")"
+echo "$(( $(date +%s) - start ))" > "$OUT/build-seconds"
