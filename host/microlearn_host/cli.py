@@ -1,0 +1,86 @@
+"""The `microlearn` command: one entry point, one subcommand per job.
+
+Examples:
+  microlearn demo                                  run the demo on the virtual boards
+  microlearn deploy --board rp2040 --port /dev/ttyACM0
+  microlearn run m0 tests/device/check_dot.py      run a device script on a virtual board
+  microlearn boards                                list board profiles
+"""
+import argparse
+import os
+import sys
+
+from . import boards
+
+
+def _cmd_boards(args):
+    for name in boards.names():
+        b = boards.load(name)
+        print("%-8s %-9s %-9s heap %6d B  %s" % (name, b["kind"], b["arch"], b["heap_bytes"], b["description"]))
+    return 0
+
+
+def _cmd_deploy(args):
+    from .deploy import deploy
+    deploy(args.board, args.port, model=args.model, timeout=args.timeout)
+    return 0
+
+
+def _cmd_run(args):
+    from .runner import run_script
+    if not os.path.isfile(args.script):
+        raise ValueError("no such script: %s" % args.script)
+    res = run_script(args.target, args.script, timeout=args.timeout)
+    sys.stdout.write("\n".join(l for l in res.stdout.splitlines()) + "\n")
+    if not res.ok:
+        sys.stderr.write(res.describe() + "\n")
+    return 0 if res.ok and not res.failed() else 1
+
+
+def _cmd_demo(args):
+    from .demo import main as demo_main
+    return demo_main(args)
+
+
+def build_parser():
+    p = argparse.ArgumentParser(prog="microlearn", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    s = sub.add_parser("boards", help="list board profiles")
+    s.set_defaults(func=_cmd_boards)
+    s = sub.add_parser("deploy", help="copy microlearn (and a model) to a board with mpremote",
+                       epilog="example: microlearn deploy --board rp2040 --port /dev/ttyACM0 --model digits.mlm")
+    s.add_argument("--board", required=True, help="board profile: " + ", ".join(boards.names()))
+    s.add_argument("--port", default="", help="serial port, e.g. /dev/ttyACM0 or /dev/ttyUSB0")
+    s.add_argument("--model", help="model file to copy too")
+    s.add_argument("--timeout", type=float, default=60, help="seconds to wait for the board")
+    s.set_defaults(func=_cmd_deploy)
+    s = sub.add_parser("run", help="run a device script on a virtual board",
+                       epilog="example: microlearn run unix32 tests/device/check_dot.py")
+    s.add_argument("target", help="unix, unix32, m0, m3, or user (MICROPYTHON=path)")
+    s.add_argument("script")
+    s.add_argument("--timeout", type=float, default=120)
+    s.set_defaults(func=_cmd_run)
+    s = sub.add_parser("demo", help="run the demo on the virtual boards")
+    s.add_argument("--targets", default="unix,unix32,m0,m3", help="comma-separated virtual boards")
+    s.set_defaults(func=_cmd_demo)
+    return p
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.func(args)
+    except (ValueError, OSError) as e:
+        print("microlearn %s: error: %s" % (args.command, e), file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
