@@ -11,7 +11,7 @@ DEST_ABS=$(cd "$(dirname "$DEST")" && pwd)/$(basename "$DEST")
 WORK=$(dirname "$DEST_ABS")/src-download
 
 check_tree() {
-    [ -f "$1/py/mpconfig.h" ] && grep -q "MICROPY_VERSION_MINOR (26)" "$1/py/mpconfig.h"
+    [ -f "$1/py/mpconfig.h" ] && grep -Eq "define MICROPY_VERSION_MINOR \(?26\)?\b" "$1/py/mpconfig.h"
 }
 
 if [ -e "$DEST_ABS/py/mpconfig.h" ]; then
