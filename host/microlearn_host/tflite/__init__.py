@@ -1,0 +1,1 @@
+""".tflite files: writer (QModel -> bytes), importer (bytes -> QModel), oracle (tflite-micro)."""

@@ -1,0 +1,99 @@
+"""import_tflite(write(model)) round-trips; unsupported graphs are rejected clearly."""
+import numpy as np
+import pytest
+from tflite.BuiltinOperator import BuiltinOperator
+
+from microlearn_host.quant import QLayer, QModel, randmodel, reference
+from microlearn_host.tflite import importer, writer
+
+SALT = 77
+
+
+def f32(x):
+    return np.asarray(x, np.float32).astype(np.float64)
+
+
+def assert_same_model(a, b, ctx):
+    assert tuple(b.input_shape) == tuple(a.input_shape), ctx
+    assert b.input_scale == f32(a.input_scale) and b.input_zp == a.input_zp, ctx
+    assert len(a.layers) == len(b.layers), ctx
+    for i, (x, y) in enumerate(zip(a.layers, b.layers)):
+        c = f"{ctx}, layer {i} ({x.op})"
+        assert (y.op, list(y.inputs), tuple(y.out_shape), y.out_zp, y.act) == \
+            (x.op, list(x.inputs), tuple(x.out_shape), x.out_zp, x.act), c
+        assert y.out_scale == f32(x.out_scale), c
+        for name in ('weights', 'bias'):
+            u, v = getattr(x, name), getattr(y, name)
+            if u is None:
+                assert v is None or not np.any(v), c
+            else:
+                assert v.dtype == u.dtype, c
+                np.testing.assert_array_equal(v, u, err_msg=c)
+        if x.w_scales is not None:
+            np.testing.assert_array_equal(y.w_scales, f32(x.w_scales), err_msg=c)
+        for key, val in x.opts.items():
+            if key == 'beta':
+                assert y.opts[key] == f32(val), c
+            else:
+                assert y.opts.get(key, 1 if key == 'depth_multiplier' else None) == val, c
+
+
+def _roundtrip(m, rng, ctx):
+    data = writer.write(m)
+    assert data[4:8] == b'TFL3'
+    m2 = importer.import_tflite(data)
+    assert_same_model(m, m2, ctx)
+    x = randmodel.random_input(rng, m)
+    for r1, r2 in zip(reference.run(m, x), reference.run(m2, x)):
+        np.testing.assert_array_equal(r1, r2, err_msg=ctx)
+    # writing the imported model again gives identical bytes
+    assert writer.write(m2) == writer.write(importer.import_tflite(writer.write(m2))), ctx
+
+
+@pytest.mark.parametrize("op", randmodel.OPS)
+def test_roundtrip_single_op(op):
+    k = randmodel.OPS.index(op)
+    for seed in range(8):
+        rng = np.random.default_rng([SALT, k, seed])
+        _roundtrip(randmodel.random_layer_model(rng, op), rng, f"{op} seed [{SALT}, {k}, {seed}]")
+
+
+def test_roundtrip_small_models():
+    for seed in range(30):
+        rng = np.random.default_rng([SALT, 100, seed])
+        _roundtrip(randmodel.random_small_model(rng), rng, f"small seed [{SALT}, 100, {seed}]")
+
+
+def _fc_model():
+    w = np.arange(12, dtype=np.int8).reshape(3, 4)
+    return QModel((4,), 0.1, 0, [QLayer('FULLY_CONNECTED', [0], (3,), 0.2, 1, 'RELU', w,
+                                        np.array([1, 2, 3], np.int32), np.array([0.01, 0.02, 0.03]))])
+
+
+def test_unsupported_operator_named():
+    m = _fc_model()
+    g, ids = writer.build_graph(m)
+    out = g.tensor((1, 3), np.int8, [1 / 256], [-128])
+    g.op(BuiltinOperator.LOGISTIC, [ids[-1]], [out])
+    data = writer.serialize(g, [ids[0]], [out])
+    with pytest.raises(ValueError, match=r"unsupported operator LOGISTIC at op 1"):
+        importer.import_tflite(data)
+
+
+def test_non_int8_rejected():
+    g, ids = writer.build_graph(_fc_model())
+    g.tensors[ids[0]]['dtype'] = np.dtype(np.float32)
+    with pytest.raises(ValueError, match=r"FLOAT32.*int8"):
+        importer.import_tflite(writer.serialize(g, [ids[0]], [ids[-1]]))
+    g, ids = writer.build_graph(_fc_model())
+    g.tensors[ids[-1]]['dtype'] = np.dtype(np.int32)
+    with pytest.raises(ValueError, match=r"op 0 \(FULLY_CONNECTED\) output.*INT32"):
+        importer.import_tflite(writer.serialize(g, [ids[0]], [ids[-1]]))
+
+
+def test_write_all_outputs_lists_every_layer():
+    import tflite
+    rng = np.random.default_rng([SALT, 500])
+    m = randmodel.random_small_model(rng)
+    sg = tflite.Model.GetRootAs(writer.write(m, outputs='all'), 0).Subgraphs(0)
+    assert sg.OutputsLength() == len(m.layers)
