@@ -90,9 +90,15 @@ def board_for(target):
     return prof
 
 
-def run_script(target, script, files=None, timeout=120.0, args=None):
-    """Run `script` (a path) on `target`; `files` {name: bytes} appear in the script's cwd."""
+def run_script(target, script, files=None, timeout=120.0, icount=False):
+    """Run `script` (a path) on `target`; `files` {name: bytes} appear in the script's cwd.
+
+    icount=True (QEMU boards): the virtual clock counts instructions (1 ns each),
+    so a board timer read by the script measures instructions, deterministically.
+    """
     prof = board_for(target)
+    if icount and prof["kind"] == "qemu":
+        prof = dict(prof, qemu_args=prof["qemu_args"] + ["-icount", "shift=0"])
     start = time.monotonic()
     if prof["kind"] == "unix":
         status, rc, out, err = _run_unix(prof, script, files or {}, timeout)

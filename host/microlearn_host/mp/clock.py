@@ -1,0 +1,34 @@
+# MicroPython benchmark clock, prepended to bench scripts by the host.
+# Boards and Unix ports: microseconds. The QEMU micro:bit has no time module:
+# there the nRF51 TIMER0 runs on QEMU's virtual clock, which under -icount
+# advances 1 ns per instruction, so it counts instructions (62.5 per tick).
+import sys
+from micropython import const
+
+try:
+    from time import ticks_us, ticks_diff
+
+    UNIT = "us"
+
+    def clock():
+        return ticks_us()
+
+    def elapsed(t0):
+        return ticks_diff(ticks_us(), t0)
+
+except ImportError:
+    import machine
+
+    UNIT = "instructions"
+    _TIMER0 = const(0x40008000)
+    machine.mem32[_TIMER0 + 0x504] = 0  # MODE: timer
+    machine.mem32[_TIMER0 + 0x508] = 3  # BITMODE: 32 bit
+    machine.mem32[_TIMER0 + 0x510] = 0  # PRESCALER: 16 MHz
+    machine.mem32[_TIMER0] = 1  # TASKS_START
+
+    def clock():
+        machine.mem32[_TIMER0 + 0x40] = 1  # TASKS_CAPTURE[0]
+        return machine.mem32[_TIMER0 + 0x540]  # CC[0]
+
+    def elapsed(t0):
+        return ((clock() - t0) & 0xFFFFFFFF) * 125 // 2
