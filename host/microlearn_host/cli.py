@@ -1,6 +1,10 @@
 """The `microlearn` command: one entry point, one subcommand per job.
 
 Examples:
+  microlearn train --dataset digits --out build/models/digits.npz
+  microlearn quantize --model build/models/digits.npz --dataset digits --out build/models/digits.qmodel.npz
+  microlearn eval --model build/models/digits.qmodel.npz --dataset digits --confusion build/digits.png
+  microlearn export --model build/models/digits.qmodel.npz --format tflite --out build/digits.tflite
   microlearn demo                                  run the demo on the virtual boards
   microlearn deploy --board rp2040 --port /dev/ttyACM0
   microlearn run m0 tests/device/check_dot.py      run a device script on a virtual board
@@ -64,12 +68,18 @@ def build_parser():
     s = sub.add_parser("demo", help="run the demo on the virtual boards")
     s.add_argument("--targets", default="unix,unix32,m0,m3", help="comma-separated virtual boards")
     s.set_defaults(func=_cmd_demo)
+    # Model commands (train, quantize, prune, export, import, eval) live with the converters.
+    from .convert import cli_args
+    cli_args.register(sub)
     return p
 
 
 def main(argv=None):
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:  # usage errors (exit 2) and --help (exit 0), callable from tests
+        return e.code
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

@@ -1,0 +1,205 @@
+"""Handlers of the model subcommands (train, quantize, prune, export, import, eval);
+the argparse side is in cli_args.py.
+
+Every command checks its inputs before writing anything and writes outputs
+atomically (qio.atomic_write), so a failed command leaves no file behind.
+Errors are ValueError/OSError, which cli.main turns into a message and exit 1.
+"""
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+
+import numpy as np
+
+
+def _dataset(name):
+    from ..data import load
+    return load(name)
+
+
+def _quantize(model, ds, args):
+    from . import ptq, qat
+    if getattr(args, "qat_epochs", 0):
+        qm, _ = qat.qat(model, ds.x_train, ds.y_train, ds.class_names, epochs=args.qat_epochs,
+                        seed=args.seed)
+        return qm
+    return ptq.quantize(model, ds.x_train, ds.class_names, method=args.calibration)
+
+
+def _need_dataset(args, why):
+    if not args.dataset:
+        raise ValueError(f"--dataset is required {why}")
+    return _dataset(args.dataset)
+
+
+def cmd_train(args):
+    from .. import pipeline
+    from . import evaluate as ev, qio
+    over = {} if args.epochs is None else {"epochs": args.epochs}
+    model, ds = pipeline.train_default(args.dataset, seed=args.seed, verbose=args.verbose, **over)
+    acc = ev.accuracy(ev.float_predict(model, ds.x_test), ds.y_test)
+    qio.save_float(model, args.out)
+    print(f"{args.dataset}: {model.num_params()} params, {len(model.history.loss)} epochs in "
+          f"{model.train_seconds:.1f} s, float test accuracy {100 * acc:.2f}% -> {args.out}")
+    return 0
+
+
+def cmd_quantize(args):
+    from . import evaluate as ev, qio
+    kind, model = qio.load_any(args.model)
+    if kind != "float":
+        raise ValueError(f"{args.model} is already quantized")
+    ds = _dataset(args.dataset)
+    from ..pipeline import check_compatible
+    check_compatible(model.input_shape, int(np.prod(model.output_shape)), ds)
+    qm = _quantize(model, ds, args)
+    acc = ev.accuracy(ev.int8_predict(qm, ds.x_test), ds.y_test)
+    qio.save_qmodel(qm, args.out)
+    print(f"int8 test accuracy {100 * acc:.2f}%, {ev.qmodel_bytes(qm)['total']} parameter "
+          f"bytes -> {args.out}")
+    if args.out.endswith(".tflite") and qm.mean is not None:
+        print("note: .tflite has no place for mean/std: normalise inputs before quantizing "
+              "(or save as .qmodel.npz)", file=sys.stderr)
+    return 0
+
+
+def cmd_prune(args):
+    from . import evaluate as ev, prune, qio
+    kind, model = qio.load_any(args.model)
+    if kind != "float":
+        raise ValueError(f"{args.model}: pruning needs the float model (.npz), not an int8 one")
+    ds = _dataset(args.dataset)
+    from ..pipeline import check_compatible
+    check_compatible(model.input_shape, int(np.prod(model.output_shape)), ds)
+    if args.table:
+        print(prune.format_table(prune.tradeoff_table(model, ds, epochs=args.epochs,
+                                                      seed=args.seed)))
+        return 0
+    if (args.sparsity is None) == (args.channels is None):
+        raise ValueError("give exactly one of --sparsity, --channels (or --table)")
+    if not args.out:
+        raise ValueError("--out is required")
+    if args.sparsity is not None:
+        m = prune.prune_unstructured(model, ds.x_train, ds.y_train, args.sparsity, args.epochs,
+                                     seed=args.seed)
+    else:
+        m = prune.prune_structured(model, ds.x_train, ds.y_train, args.channels, args.epochs,
+                                   seed=args.seed)
+    acc = ev.accuracy(ev.float_predict(m, ds.x_test), ds.y_test)
+    qio.save_float(m, args.out)
+    print(f"params {model.num_params()} -> {m.num_params()} ({prune.nonzero_params(m)} nonzero, "
+          f"sparsity {100 * prune.sparsity(m):.1f}%), float test accuracy {100 * acc:.2f}% "
+          f"-> {args.out}")
+    return 0
+
+
+def mlm_writer():
+    """modelfile.write if the device-format module exists, else a clear error."""
+    if importlib.util.find_spec("microlearn_host.modelfile") is None:
+        raise ValueError("--format mlm needs microlearn_host/modelfile.py (the device "
+                         "format), which is not in this checkout yet; use --format tflite")
+    from .. import modelfile
+    return modelfile.write
+
+
+def cmd_export(args):
+    from . import qio
+    kind, model = qio.load_any(args.model)
+    qm = model if kind == "int8" else _quantize(
+        model, _need_dataset(args, "to calibrate a float model"), args)
+    if args.format == "tflite":
+        data = qio.tflite_bytes(qm)
+    else:
+        data = mlm_writer()(qm)
+    qio.atomic_write_bytes(args.out, data)
+    print(f"{args.format}: {len(data)} bytes -> {args.out}")
+    return 0
+
+
+def cmd_import(args):
+    from . import evaluate as ev, qio
+    if not os.path.isfile(args.tflite):
+        raise ValueError(f"no such file: {args.tflite}")
+    with open(args.tflite, "rb") as f:
+        qm = qio.qmodel_from_tflite(f.read(), args.tflite)
+    if args.dataset:  # attach the normalisation the model was trained with
+        ds = _dataset(args.dataset)
+        from ..pipeline import check_compatible
+        check_compatible(qm.input_shape, ev.num_classes(qm), ds)
+        qm.mean, qm.std, qm.class_names = ds.mean, ds.std, list(ds.class_names)
+    print(f"input {tuple(qm.input_shape)} scale {qm.input_scale:.6g} zp {qm.input_zp}")
+    for i, L in enumerate(qm.layers):
+        n = 0 if L.weights is None else L.weights.size
+        print(f"{i:2d} {L.op:18s} {str(tuple(L.out_shape)):14s} act {L.act:5s} "
+              f"scale {L.out_scale:.6g} zp {L.out_zp:4d} weights {n}")
+    print(f"{ev.qmodel_bytes(qm)['total']} parameter bytes")
+    if args.out:
+        qio.save_qmodel(qm, args.out)
+        print(f"-> {args.out}")
+    return 0
+
+
+def _eval_data(args, n_classes, input_shape):
+    """(x, y, class_names, name) from --data FILE.npz or --dataset."""
+    from . import evaluate as ev
+    if args.data:
+        from .qio import _read_npz
+        a = _read_npz(args.data)
+        if "x" not in a or "y" not in a:
+            raise ValueError(f"{args.data}: needs arrays 'x' (raw inputs) and 'y' (labels)")
+        x, y = a["x"], ev.check_labels(a["y"], n_classes, f"{args.data}: y")
+        if len(x) != len(y):
+            raise ValueError(f"{args.data}: {len(x)} inputs but {len(y)} labels")
+        if tuple(x.shape[1:]) != tuple(input_shape):
+            raise ValueError(f"{args.data}: inputs have shape {tuple(x.shape[1:])}, the model "
+                             f"takes {tuple(input_shape)}")
+        if not np.isfinite(x.astype(np.float64)).all():
+            raise ValueError(f"{args.data}: x contains NaN or inf")
+        return x.astype(np.float32), y, [str(i) for i in range(n_classes)], args.data, None
+    ds = _need_dataset(args, "(or --data FILE.npz)")
+    from ..pipeline import check_compatible
+    check_compatible(input_shape, n_classes, ds)
+    return (getattr(ds, f"x_{args.split}"), getattr(ds, f"y_{args.split}"), ds.class_names,
+            f"{ds.name} {args.split}", ds)
+
+
+def cmd_eval(args):
+    from . import evaluate as ev, qio
+    kind, model = qio.load_any(args.model)
+    if kind == "float":
+        x, y, names, what, ds = _eval_data(args, int(np.prod(model.output_shape)),
+                                           model.input_shape)
+        p = ev.float_predict(model, x)
+        print(f"{what}: float accuracy {100 * ev.accuracy(p, y):.2f}% ({len(y)} samples, "
+              f"{model.num_params()} params)")
+        if ds is None and args.dataset:  # --data to test, --dataset to calibrate
+            ds = _dataset(args.dataset)
+        if ds is None:
+            return _eval_int8(None, x, y, names, what, args)
+        qm = _quantize(model, ds, args)
+    else:
+        qm = model
+        x, y, names, what, ds = _eval_data(args, ev.num_classes(qm), qm.input_shape)
+        if qm.mean is None and ds is not None and (ds.mean != 0).any():
+            print("warning: this model carries no mean/std (plain .tflite?): inputs are "
+                  "quantized unnormalised; import it with --dataset to attach them",
+                  file=sys.stderr)
+    return _eval_int8(qm, x, y, qm.class_names or names, what, args)
+
+
+def _eval_int8(qm, x, y, names, what, args):
+    from .. import pipeline
+    from . import evaluate as ev
+    if qm is None:
+        print("int8: skipped (a float model needs --dataset to calibrate)")
+        return 0
+    p = ev.int8_predict(qm, x)
+    print(f"{what}: int8 (reference) accuracy {100 * ev.accuracy(p, y):.2f}%, "
+          f"{ev.qmodel_bytes(qm)['total']} parameter bytes")
+    if args.confusion:
+        pipeline.confusion_png(ev.confusion(p, y, ev.num_classes(qm)), names, args.confusion,
+                               title=f"int8 {what}")
+        print(f"confusion matrix -> {args.confusion}")
+    return 0
