@@ -1,0 +1,252 @@
+# Viper kernels without MACs: padding, pooling, global mean and ADD.
+# Same conventions as kernels_viper.py: int8 in bytes, ptr32 fields
+# sign-extended with s31, the requantize block copied verbatim from there.
+import micropython
+from micropython import const
+
+_D = const(0x7FFF)  # one base-2**15 digit
+
+
+@micropython.viper
+def pad(x: ptr8, out: ptr8, p: ptr32):
+    # p = [h, w, c, top, left, ph, pw, fill]: out (ph, pw, c) = fill, x at (top, left).
+    h = p[0]
+    rowx = p[1] * p[2]
+    c = p[2]
+    rowo = p[6] * c
+    f = p[7] & 0xFF
+    n = p[5] * rowo
+    for i in range(n):
+        out[i] = f
+    d = p[3] * rowo + p[4] * c
+    s = 0
+    for y in range(h):
+        for k in range(rowx):
+            out[d + k] = x[s + k]
+        d += rowo
+        s += rowx
+
+
+@micropython.viper
+def avgpool(x: ptr8, out: ptr8, p: ptr32):
+    # p = [h, w, c, oh, ow, fh, fw, sh, sw, pad_top, pad_left, act_min, act_max];
+    # TFLM: average of the in-image cells, rounded half away from zero.
+    s31 = 1
+    s31 = s31 << 31
+    h = p[0]
+    w = p[1]
+    c = p[2]
+    lo = (p[11] ^ s31) - s31
+    hi = (p[12] ^ s31) - s31
+    oi = 0
+    for oy in range(p[3]):
+        y0 = oy * p[7] - p[9]
+        y1 = y0 + p[5]
+        if y0 < 0:
+            y0 = 0
+        if y1 > h:
+            y1 = h
+        for ox in range(p[4]):
+            x0 = ox * p[8] - p[10]
+            x1 = x0 + p[6]
+            if x0 < 0:
+                x0 = 0
+            if x1 > w:
+                x1 = w
+            cnt = (y1 - y0) * (x1 - x0)
+            half = cnt >> 1
+            for ch in range(c):
+                acc = 0
+                for y in range(y0, y1):
+                    i = (y * w + x0) * c + ch
+                    for xx in range(x0, x1):
+                        acc += (x[i] ^ 0x80) - 0x80
+                        i += c
+                # C's truncating division of (acc +- half) / cnt, on magnitudes
+                if acc > 0:
+                    v = (acc + half) // cnt
+                else:
+                    v = 0 - (half - acc) // cnt
+                if v < lo:
+                    v = lo
+                if v > hi:
+                    v = hi
+                out[oi] = v & 0xFF
+                oi += 1
+
+
+@micropython.viper
+def maxpool(x: ptr8, out: ptr8, p: ptr32):
+    # p as avgpool; max over the in-image cells, then the activation clamp.
+    s31 = 1
+    s31 = s31 << 31
+    h = p[0]
+    w = p[1]
+    c = p[2]
+    lo = (p[11] ^ s31) - s31
+    hi = (p[12] ^ s31) - s31
+    oi = 0
+    for oy in range(p[3]):
+        y0 = oy * p[7] - p[9]
+        y1 = y0 + p[5]
+        if y0 < 0:
+            y0 = 0
+        if y1 > h:
+            y1 = h
+        for ox in range(p[4]):
+            x0 = ox * p[8] - p[10]
+            x1 = x0 + p[6]
+            if x0 < 0:
+                x0 = 0
+            if x1 > w:
+                x1 = w
+            for ch in range(c):
+                v = -128
+                for y in range(y0, y1):
+                    i = (y * w + x0) * c + ch
+                    for xx in range(x0, x1):
+                        e = (x[i] ^ 0x80) - 0x80
+                        if e > v:
+                            v = e
+                        i += c
+                if v < lo:
+                    v = lo
+                if v > hi:
+                    v = hi
+                out[oi] = v & 0xFF
+                oi += 1
+
+
+@micropython.viper
+def mean(x: ptr8, out: ptr8, p: ptr32):
+    # p = [hw, c, in_zp, out_zp, mult, shift]; mult/shift already fold 1/hw
+    # (TFLM reference_integer_ops::Mean), output clamped to int8 only.
+    s31 = 1
+    s31 = s31 << 31
+    hw = p[0]
+    c = p[1]
+    in_zp = (p[2] ^ s31) - s31
+    zp = (p[3] ^ s31) - s31
+    m = p[4]
+    s = (p[5] ^ s31) - s31
+    for ch in range(c):
+        acc = 0 - hw * in_zp
+        i = ch
+        for k in range(hw):
+            acc += (x[i] ^ 0x80) - 0x80
+            i += c
+        # -- requantize acc -> v: MultiplyByQuantizedMultiplier(acc, m, s) --
+        rs = 0 - s
+        if s > 0:
+            acc = acc << s  # host guarantees this stays inside int32
+            rs = 0
+        # SRDHM on |acc| in base-2**15 digits: no product or sum reaches 2**31.
+        a = acc
+        r01 = 0  # nudge 2**30 (acc >= 0) or 2**30 - 1 (acc < 0), as digits
+        r2 = 1
+        if acc < 0:
+            a = 0 - acc
+            r01 = _D
+            r2 = 0
+        a0 = a & _D
+        a1 = (a >> 15) & _D
+        a2 = (a >> 30) & 3  # 2 only for acc == -2**31
+        m0 = m & _D
+        m1 = (m >> 15) & _D
+        m2 = (m >> 30) & 1
+        t = a0 * m0 + r01
+        t = (t >> 15) + a1 * m0 + a0 * m1 + r01
+        t = (t >> 15) + a2 * m0 + a1 * m1 + a0 * m2 + r2
+        v = (t & _D) >> 1  # floor((P + r) / 2**31) from digits 2 and up
+        t = (t >> 15) + a2 * m1 + a1 * m2 + ((a2 * m2) << 15)
+        v += t << 14
+        if acc < 0:
+            v = 0 - v
+        if rs > 0:  # RoundingDivideByPOT: half away from zero
+            mask = (1 << rs) - 1
+            rem = v & mask
+            th = mask >> 1
+            if v < 0:
+                th += 1
+            v = v >> rs
+            if rem > th:
+                v += 1
+        # -- end requantize --
+        v += zp
+        if v < -128:
+            v = -128
+        if v > 127:
+            v = 127
+        out[ch] = v & 0xFF
+
+
+@micropython.viper
+def add(x1: ptr8, x2: ptr8, out: ptr8, p: ptr32):
+    # p = [n, in1_offset, in2_offset, left_shift, m1, s1, m2, s2, mo, so,
+    #      out_zp, act_min, act_max] (offset = -zp): TFLite int8 ADD.
+    s31 = 1
+    s31 = s31 << 31
+    off1 = (p[1] ^ s31) - s31
+    off2 = (p[2] ^ s31) - s31
+    ls = p[3]
+    zp = (p[10] ^ s31) - s31
+    lo = (p[11] ^ s31) - s31
+    hi = (p[12] ^ s31) - s31
+    for n in range(p[0]):
+        b = (((x2[n] ^ 0x80) - 0x80) + off2) << ls
+        acc = (((x1[n] ^ 0x80) - 0x80) + off1) << ls
+        sa = 0
+        # three requantizations share one copy of the block: input 1, input 2,
+        # then their sum (which fits int32 for left_shift 20) to the output scale
+        for stage in range(3):
+            q = 4 + 2 * stage
+            m = p[q]
+            s = (p[q + 1] ^ s31) - s31
+            # -- requantize acc -> v: MultiplyByQuantizedMultiplier(acc, m, s) --
+            rs = 0 - s
+            if s > 0:
+                acc = acc << s  # host guarantees this stays inside int32
+                rs = 0
+            # SRDHM on |acc| in base-2**15 digits: no product or sum reaches 2**31.
+            a = acc
+            r01 = 0  # nudge 2**30 (acc >= 0) or 2**30 - 1 (acc < 0), as digits
+            r2 = 1
+            if acc < 0:
+                a = 0 - acc
+                r01 = _D
+                r2 = 0
+            a0 = a & _D
+            a1 = (a >> 15) & _D
+            a2 = (a >> 30) & 3  # 2 only for acc == -2**31
+            m0 = m & _D
+            m1 = (m >> 15) & _D
+            m2 = (m >> 30) & 1
+            t = a0 * m0 + r01
+            t = (t >> 15) + a1 * m0 + a0 * m1 + r01
+            t = (t >> 15) + a2 * m0 + a1 * m1 + a0 * m2 + r2
+            v = (t & _D) >> 1  # floor((P + r) / 2**31) from digits 2 and up
+            t = (t >> 15) + a2 * m1 + a1 * m2 + ((a2 * m2) << 15)
+            v += t << 14
+            if acc < 0:
+                v = 0 - v
+            if rs > 0:  # RoundingDivideByPOT: half away from zero
+                mask = (1 << rs) - 1
+                rem = v & mask
+                th = mask >> 1
+                if v < 0:
+                    th += 1
+                v = v >> rs
+                if rem > th:
+                    v += 1
+            # -- end requantize --
+            if stage == 0:
+                sa = v
+                acc = b
+            elif stage == 1:
+                acc = sa + v
+        v += zp
+        if v < lo:
+            v = lo
+        if v > hi:
+            v = hi
+        out[n] = v & 0xFF

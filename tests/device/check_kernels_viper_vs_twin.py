@@ -1,0 +1,193 @@
+# Every viper kernel against its plain-Python twin, byte for byte, on random
+# layers and on requantization extremes (multipliers near 2**30 and 2**31-1,
+# shifts -31..+30, accumulators up to +-2**31 where the left shift is legal).
+import micropython
+from array import array
+from devtest import check, result, done, target
+from microlearn import kernels, kernels_py as kp, kernels_py_pool as kpp
+
+result("target", target())
+check("viper kernels selected", kernels.NATIVE, "kernels.NATIVE is False: native emitter missing?")
+from microlearn import kernels_viper as kv, kernels_viper_pool as kvp  # noqa: E402
+
+seed = 2024
+
+
+def rnd():
+    global seed
+    seed = (seed * 1103515245 + 12345) & 0x7FFFFFFF
+    return seed >> 16  # 15 bits
+
+
+def rint(lo, hi):  # inclusive, hi - lo < 2**30
+    return lo + ((rnd() << 15) | rnd()) % (hi - lo + 1)
+
+
+def rbytes(n):
+    mode = rnd() % 8  # sometimes saturated buffers: the extremes of int8
+    if mode == 0:
+        return bytearray([0x80] * n)
+    if mode == 1:
+        return bytearray([0x7F] * n)
+    return bytearray(rnd() & 0xFF for _ in range(n))
+
+
+def rmult():
+    k = rnd() % 6
+    if k == 0:
+        return 0x7FFFFFFF
+    if k == 1:
+        return 1 << 30
+    return (1 << 30) + rint(0, (1 << 30) - 1)
+
+
+def rshift(bound):
+    """Mostly a right shift; else a left one that keeps |acc| <= bound inside int32."""
+    if rnd() & 3:
+        return -rint(0, 14)
+    s = 0
+    while s < 30 and bound << (s + 1) < (1 << 31):
+        s += 1
+    return rint(0, s)
+
+
+bad = []
+counts = {}
+alloc = []  # viper kernels that allocated (they run under heap_lock)
+
+
+def compare(kind, case, fv, fp, args_v, args_p, out_v, out_p):
+    a = args_v
+    n = len(a)
+    micropython.heap_lock()  # no allocation inside kernels: not even boxing an int >= 2**30
+    try:  # fixed-arity calls: f(*a) would allocate
+        if n == 7:
+            fv(a[0], a[1], a[2], a[3], a[4], a[5], a[6])
+        elif n == 4:
+            fv(a[0], a[1], a[2], a[3])
+        else:
+            fv(a[0], a[1], a[2])
+    except MemoryError:
+        if kind not in alloc:
+            alloc.append(kind)
+    finally:
+        micropython.heap_unlock()
+    fp(*args_p)
+    counts[kind] = counts.get(kind, 0) + 1
+    if out_v != out_p and len(bad) < 5:
+        i = next(i for i in range(len(out_v)) if out_v[i] != out_p[i])
+        bad.append("%s case %d: first difference at %d: viper %d twin %d" % (kind, case, i, out_v[i], out_p[i]))
+
+
+def run2(kind, case, fv, fp, ins, n_out, p):
+    ov, op = bytearray(n_out), bytearray(n_out)
+    compare(kind, case, fv, fp, tuple(ins) + (ov, p), tuple(ins) + (op, p), ov, op)
+
+
+# --- requantization through fc with n_in = 0 (acc = bias), one output a call -
+# out_zp = -(twin's MultiplyByQuantizedMultiplier) + small, so any result (not
+# only those near int8) shows in the output byte.
+def inv_odd(a):  # a**-1 mod 2**31 (Newton), every product < 2**62
+    x = a
+    for _ in range(5):
+        x = (x * ((2 - a * x) & 0x7FFFFFFF)) & 0x7FFFFFFF
+    return x
+
+
+def requant_case(case, a, m, s):
+    acc, mult, shift = array('i', [a]), array('i', [m]), array('i', [s])
+    zp = max(min(rint(-60, 60) - kp.mbqm(a, m, s), 0x7FFFFFFF), -(1 << 31))  # v + zp fits int32
+    p = array('i', [0, 1, zp, -128, 127])
+    run2("requant", case, kv.fc, kp.fc, (b"", b"", acc, mult, shift), 1, p)
+
+
+case = 0
+for a in (1, 3, 7, 255, 32767, 32769, (1 << 30) - 1, (1 << 30) + 1, 0x7FFFFFFF):
+    for e in (-1, 0, 1):  # |acc| * m == 2**30 + e (mod 2**31): the nudge's ties
+        m = (((1 << 30) + e) * inv_odd(a)) & 0x7FFFFFFF
+        for sign in (1, -1):
+            requant_case(case, sign * a, m, 0)
+            requant_case(case + 1, sign * a, m, -rint(1, 31))
+            case += 2
+for a in (0, 1, -1, 0x7FFFFFFF, -0x7FFFFFFF, -(1 << 31)):
+    for m in (0, 1, 1 << 30, 0x7FFFFFFF):
+        for s in (0, -1, -31):
+            requant_case(case, a, m, s)
+            case += 1
+for _ in range(300):
+    ka = rint(0, 31)
+    a = rint(0, (1 << ka) - 1) if ka < 30 else rint(0, (1 << 30) - 1) * 2 + (rnd() & 1)
+    a = -a if rnd() & 1 else a
+    km = rint(0, 31)
+    m = rint(0, (1 << km) - 1) if km < 30 else rmult()
+    s = -rint(0, 31)
+    if rnd() & 1:  # left shift, only as far as it stays inside int32
+        s = 0
+        while s < 30 and abs(a) << (s + 1) < (1 << 31):
+            s += 1
+        s = rint(0, s)
+    requant_case(case, a, m, s)
+    case += 1
+
+# --- fully connected -------------------------------------------------------
+for case in range(25):
+    n_in, n_out = rint(0, 40), rint(1, 8)
+    x, w = rbytes(n_in), rbytes(n_in * n_out)
+    bias = array('i', [rint(-100000, 100000) for _ in range(n_out)])
+    bound = 100000 + 16384 * n_in
+    mult = array('i', [rmult() for _ in range(n_out)])
+    shift = array('i', [rshift(bound) for _ in range(n_out)])
+    lo = rint(-128, 0)
+    p = array('i', [n_in, n_out, rint(-128, 127), lo, rint(lo, 127)])
+    run2("fc", case, kv.fc, kp.fc, (x, w, bias, mult, shift), n_out, p)
+
+# --- conv / depthwise conv on padded inputs ---------------------------------
+for case in range(24):
+    dw = case & 1
+    kh, kw, sh, sw, c = rint(1, 3), rint(1, 3), rint(1, 2), rint(1, 2), rint(1, 3)
+    ph, pw = kh + rint(0, 3), kw + rint(0, 3)
+    oh, ow = (ph - kh) // sh + 1, (pw - kw) // sw + 1
+    m = rint(1, 3) if dw else rint(1, 4)  # depth multiplier, or output channels
+    n_oc = c * m if dw else m
+    x = rbytes(ph * pw * c)
+    w = rbytes(kh * kw * n_oc * (1 if dw else c))
+    bias = array('i', [rint(-50000, 50000) for _ in range(n_oc)])
+    bound = 50000 + 16384 * kh * kw * (1 if dw else c)
+    mult = array('i', [rmult() for _ in range(n_oc)])
+    shift = array('i', [rshift(bound) for _ in range(n_oc)])
+    lo = rint(-128, 0)
+    p = array('i', [ph, pw, c, oh, ow, m, kh, kw, sh, sw, rint(-128, 127), lo, rint(lo, 127)])
+    if dw:
+        run2("dwconv", case, kv.dwconv, kp.dwconv, (x, w, bias, mult, shift), oh * ow * n_oc, p)
+    else:
+        run2("conv", case, kv.conv, kp.conv, (x, w, bias, mult, shift), oh * ow * n_oc, p)
+
+# --- pad, pooling, mean, add -------------------------------------------------
+for case in range(20):
+    h, w, c = rint(1, 6), rint(1, 6), rint(1, 3)
+    x = rbytes(h * w * c)
+    top, left = rint(0, 2), rint(0, 2)
+    ph, pw = h + top + rint(0, 2), w + left + rint(0, 2)
+    p = array('i', [h, w, c, top, left, ph, pw, rint(-128, 127)])
+    run2("pad", case, kvp.pad, kpp.pad, (x,), ph * pw * c, p)
+    fh, fw, sh, sw = rint(1, 3), rint(1, 3), rint(1, 3), rint(1, 3)
+    pt, pl = rint(0, fh - 1), rint(0, fw - 1)  # every window keeps >= 1 in-image cell
+    oh, ow = (h + pt - 1) // sh + 1, (w + pl - 1) // sw + 1
+    lo = rint(-128, 0)
+    p = array('i', [h, w, c, oh, ow, fh, fw, sh, sw, pt, pl, lo, rint(lo, 127)])
+    run2("avgpool", case, kvp.avgpool, kpp.avgpool, (x,), oh * ow * c, p)
+    run2("maxpool", case, kvp.maxpool, kpp.maxpool, (x,), oh * ow * c, p)
+    hw = h * w
+    p = array('i', [hw, c, rint(-128, 127), rint(-128, 127), rint(0, (1 << 30) - 1) * 2 + 1, -rint(0, 31)])
+    run2("mean", case, kvp.mean, kpp.mean, (x,), c, p)
+    n = h * w * c
+    x2 = rbytes(n)
+    s1, s2 = -rint(0, 3), -rint(0, 3)
+    p = array('i', [n, rint(-127, 128), rint(-127, 128), 20, rmult(), s1, rmult(), s2,
+                    rmult(), -rint(14, 31), rint(-128, 127), lo, rint(lo, 127)])
+    run2("add", case, kvp.add, kpp.add, (x, x2), n, p)
+
+result("cases", counts)
+check("viper kernels do not allocate", not alloc, ", ".join(alloc))
+check("viper == twin on every kernel", not bad, "; ".join(bad))
+done()
