@@ -9,6 +9,7 @@ raw REPL, stage the package as .mpy for the board's arch, and import the
 script. Lines the script prints as "@@ <json>" become `results`. On timeout
 the whole process group (interpreter or QEMU) is killed.
 """
+import ast
 import base64
 import json
 import os
@@ -172,13 +173,71 @@ def start_qemu(prof, timeout=15.0):
     raise boards.BoardError("QEMU did not start: %s" % seen.decode(errors="replace").strip())
 
 
-def stage(repl, key, data, once, timeout):
-    repl.exec_("_fs.new(%r, %d, %s)" % (key, len(data), once), timeout)
-    for off in range(0, len(data), _CHUNK):
-        b64 = base64.b64encode(data[off:off + _CHUNK]).decode()
-        out, err = repl.exec_("_fs.put(%r, %d, %r)" % (key, off, b64), timeout)
-        if err:
-            raise ReplError("staging %s failed on the board: %s" % (key, err.decode(errors="replace")))
+def stage(repl, items, timeout):
+    """Copy [(key, data, once)] into the board's RAM filesystem.
+
+    All buffers are allocated first, in one exec, so they pack together at the
+    bottom of the heap instead of being scattered between staging garbage.
+    """
+    repl.exec_("".join("_fs.new(%r, %d, %s)\n" % (k, len(d), o) for k, d, o in items), timeout)
+    for key, data, _ in items:
+        for off in range(0, len(data), _CHUNK):
+            b64 = base64.b64encode(data[off:off + _CHUNK]).decode()
+            out, err = repl.exec_("_fs.put(%r, %d, %r)" % (key, off, b64), timeout)
+            if err:
+                raise ReplError("staging %s failed on the board: %s" % (key, err.decode(errors="replace")))
+    repl.exec_("import gc\ngc.collect()", timeout)
+
+
+def _module_file(name):
+    """Source file of a device-side module name, or None for built-ins."""
+    parts = name.split(".")
+    if parts[0] == "microlearn":
+        base = os.path.join(boards.ROOT, "device", *parts)
+        for cand in (base + ".py", os.path.join(base, "__init__.py")):
+            if os.path.isfile(cand):
+                return cand
+        return None
+    cand = os.path.join(TESTS_DEVICE_DIR, name + ".py")
+    return cand if len(parts) == 1 and os.path.isfile(cand) else None
+
+
+def needed_modules(script):
+    """Device modules `script` can import, transitively (imports inside functions too).
+
+    Only these are staged on a QEMU board: every staged byte is heap the
+    script cannot use, as on a real board with its .mpy files in RAM.
+    """
+    todo, seen = [script], set()
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        with open(path) as f:
+            tree = ast.parse(f.read(), path)
+        pkg = None
+        if path.startswith(os.path.join(boards.ROOT, "device") + os.sep):
+            rel = os.path.relpath(os.path.dirname(path), os.path.join(boards.ROOT, "device"))
+            pkg = rel.replace(os.sep, ".")
+        names = []
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names += [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    base = pkg + ("." + base if base else "") if pkg else base
+                names.append(base)
+                names += [base + "." + a.name for a in node.names]
+        for name in names:
+            parts = name.split(".")
+            for k in range(1, len(parts) + 1):  # a submodule needs its packages
+                f = _module_file(".".join(parts[:k]))
+                if f:
+                    todo.append(f)
+    seen.discard(script)
+    return seen
 
 
 def _run_qemu(prof, script, files, timeout):
@@ -192,16 +251,23 @@ def _run_qemu(prof, script, files, timeout):
             out, err = repl.exec_(f.read(), left())
         if err:
             return "error", 1, out.decode(errors="replace"), err.decode(errors="replace")
-        staged = mpy.device_package(prof["arch"])
-        staged += [(rel, path) for rel, path in mpy.compile_tree(TESTS_DEVICE_DIR, prof["arch"])
-                   if "/" not in rel]
+        arch = prof["arch"]
+        staged = []
+        for src in sorted(needed_modules(os.path.abspath(script))):
+            if src.startswith(TESTS_DEVICE_DIR):
+                rel = os.path.relpath(src, TESTS_DEVICE_DIR)
+            else:
+                rel = os.path.relpath(src, os.path.join(boards.ROOT, "device"))
+            rel = rel[:-3] + ".mpy"
+            staged.append((rel, mpy.compile_file(src, arch, os.path.join(mpy.CACHE_DIR, arch, "staged", rel))))
         staged.append(("_main.mpy", mpy.compile_file(script, prof["arch"], os.path.join(
             mpy.CACHE_DIR, prof["arch"], "scripts", os.path.basename(script)[:-3] + ".mpy"))))
+        items = []
         for rel, path in staged:
             with open(path, "rb") as f:
-                stage(repl, rel, f.read(), True, left())
-        for name, data in files.items():
-            stage(repl, name, data, False, left())
+                items.append((rel, f.read(), True))
+        items += [(name, data, False) for name, data in files.items()]
+        stage(repl, items, left())
         out, err = repl.exec_("import _main", left())
         out, err = out.decode(errors="replace"), err.decode(errors="replace")
         return ("error" if err else "ok"), (1 if err else 0), out.replace("\r\n", "\n"), err.replace("\r\n", "\n")
