@@ -6,6 +6,7 @@ Examples:
   microlearn eval --model build/models/digits.qmodel.npz --dataset digits --confusion build/digits.png
   microlearn export --model build/models/digits.qmodel.npz --format tflite --out build/digits.tflite
   microlearn demo                                  run the demo on the virtual boards
+  microlearn bench                                 measure speed and memory -> docs/benchmarks.md
   microlearn deploy --board rp2040 --port /dev/ttyACM0
   microlearn run m0 tests/device/check_dot.py      run a device script on a virtual board
   microlearn boards                                list board profiles
@@ -46,6 +47,11 @@ def _cmd_demo(args):
     return demo_main(args)
 
 
+def _cmd_bench(args):
+    from .bench import main as bench_main
+    return bench_main(args)
+
+
 def build_parser():
     p = argparse.ArgumentParser(prog="microlearn", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -68,6 +74,10 @@ def build_parser():
     s = sub.add_parser("demo", help="run the demo on the virtual boards")
     s.add_argument("--targets", default="unix,unix32,m0,m3", help="comma-separated virtual boards")
     s.set_defaults(func=_cmd_demo)
+    s = sub.add_parser("bench", help="measure speed and memory on the virtual boards, write docs/benchmarks.md",
+                       epilog="example: microlearn bench --targets unix,unix32,m0")
+    s.add_argument("--targets", default="unix,unix32,m0", help="comma-separated virtual boards")
+    s.set_defaults(func=_cmd_bench)
     # Model commands (train, quantize, prune, export, import, eval) live with the converters.
     from .convert import cli_args
     cli_args.register(sub)
