@@ -2,7 +2,7 @@
 import os
 
 from . import mpy
-from .runner import run_script
+from .runner import board_for, run_script
 
 _SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "mp", "kernel_demo.py")
 
@@ -20,7 +20,6 @@ def main(args):
             print("%-7s FAILED\n%s" % (t, res.describe()))
             bad += 1
             continue
-        from .runner import board_for
         arch = board_for(t)["arch"]
         size = sum(os.path.getsize(p) for _, p in mpy.device_package(arch))
         # The plain twin runs 16 of the 256 rows; scale to the whole mat-vec.

@@ -98,11 +98,6 @@ print('@@ ' + json.dumps({p: h(p) for p in PATHS}))
 
 _RENAME = """
 import os
-for d in DIRS:
-    try:
-        os.mkdir(d)
-    except OSError:
-        pass
 for p in PATHS:
     try:
         os.remove(p)
@@ -156,7 +151,7 @@ def deploy(board_name, port, model=None, log=print, timeout=60):
         for src, dst in todo:
             args += ["+", "fs", "cp", src, ":" + dst + ".new"]
         remote.run(*args)
-        remote.exec_json("PATHS = %r\nDIRS = []\n%s" % ([d for _, d in todo], _RENAME))
+        remote.exec_json("PATHS = %r\n%s" % ([d for _, d in todo], _RENAME))
     after = remote.exec_json("PATHS = %r\n%s" % (paths, _HASHES))
     wrong = [dst for src, dst in files if after.get(dst) is None or after[dst] != _local_hash(src, after[dst])]
     if wrong:

@@ -19,6 +19,18 @@ def _dataset(name):
     return load(name)
 
 
+def _float_model_and_dataset(args, why):
+    """The float model of args.model and the dataset it must match; ValueError otherwise."""
+    from . import qio
+    from ..pipeline import check_compatible
+    kind, model = qio.load_any(args.model)
+    if kind != "float":
+        raise ValueError(f"{args.model}{why}")
+    ds = _dataset(args.dataset)
+    check_compatible(model.input_shape, int(np.prod(model.output_shape)), ds)
+    return model, ds
+
+
 def _quantize(model, ds, args):
     from . import ptq, qat
     if getattr(args, "qat_epochs", 0):
@@ -48,12 +60,7 @@ def cmd_train(args):
 
 def cmd_quantize(args):
     from . import evaluate as ev, qio
-    kind, model = qio.load_any(args.model)
-    if kind != "float":
-        raise ValueError(f"{args.model} is already quantized")
-    ds = _dataset(args.dataset)
-    from ..pipeline import check_compatible
-    check_compatible(model.input_shape, int(np.prod(model.output_shape)), ds)
+    model, ds = _float_model_and_dataset(args, " is already quantized")
     qm = _quantize(model, ds, args)
     acc = ev.accuracy(ev.int8_predict(qm, ds.x_test), ds.y_test)
     qio.save_qmodel(qm, args.out)
@@ -67,12 +74,7 @@ def cmd_quantize(args):
 
 def cmd_prune(args):
     from . import evaluate as ev, prune, qio
-    kind, model = qio.load_any(args.model)
-    if kind != "float":
-        raise ValueError(f"{args.model}: pruning needs the float model (.npz), not an int8 one")
-    ds = _dataset(args.dataset)
-    from ..pipeline import check_compatible
-    check_compatible(model.input_shape, int(np.prod(model.output_shape)), ds)
+    model, ds = _float_model_and_dataset(args, ": pruning needs the float model (.npz), not an int8 one")
     if args.table:
         print(prune.format_table(prune.tradeoff_table(model, ds, epochs=args.epochs,
                                                       seed=args.seed)))

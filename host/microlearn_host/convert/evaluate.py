@@ -37,14 +37,8 @@ def num_classes(qm) -> int:
 
 
 def check_labels(y, n_classes: int, what: str = "labels") -> np.ndarray:
-    y = np.asarray(y)
-    if y.ndim != 1 or not np.issubdtype(y.dtype, np.integer):
-        raise ValueError(f"{what} must be a 1-D integer array, got {y.dtype} {y.shape}")
-    bad = (y < 0) | (y >= n_classes)
-    if bad.any():
-        raise ValueError(f"{what}: {int(bad.sum())} labels outside 0..{n_classes - 1} "
-                         f"(e.g. {int(y[bad][0])}); the model has {n_classes} classes")
-    return y.astype(np.int64)
+    from ..data.dataset import check_labels as _check
+    return _check(y, n_classes, what, hint=f"; the model has {n_classes} classes")
 
 
 def accuracy(pred, y) -> float:

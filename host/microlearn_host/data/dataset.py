@@ -61,7 +61,7 @@ def package_file(package: str, *parts: str) -> str:
     return path
 
 
-def check_labels(y: np.ndarray, num_classes: int, source: str) -> np.ndarray:
+def check_labels(y: np.ndarray, num_classes: int, source: str, hint: str = "") -> np.ndarray:
     """Labels as int64, or ValueError naming the source when any is out of range."""
     y = np.asarray(y)
     if y.ndim != 1 or not np.issubdtype(y.dtype, np.integer):
@@ -69,7 +69,7 @@ def check_labels(y: np.ndarray, num_classes: int, source: str) -> np.ndarray:
     bad = (y < 0) | (y >= num_classes)
     if bad.any():
         raise ValueError(f"{source}: {int(bad.sum())} labels outside 0..{num_classes - 1} "
-                         f"(e.g. {int(y[bad][0])})")
+                         f"(e.g. {int(y[bad][0])}){hint}")
     return y.astype(np.int64)
 
 
