@@ -134,6 +134,10 @@ def deploy(board_name, port, model=None, log=print, timeout=60):
     if not port:
         raise DeployError("no PORT given: make deploy BOARD=%s PORT=/dev/ttyACM0" % board_name)
     files = plan(board, model)
+    if model and board["kind"] == "hardware":
+        from . import budget
+        with open(model, "rb") as f:
+            budget.check(f.read(), board_name)  # before touching the board
     remote = Mpremote(port, timeout)
     info = remote.exec_json("import sys, json; print('@@ ' + json.dumps([sys.implementation._mpy, sys.platform]))")
     check_compat(board, info[0])

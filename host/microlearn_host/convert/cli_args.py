@@ -23,7 +23,7 @@ EXAMPLES = {
               "  microlearn export --model build/models/digits.qmodel.npz --format tflite "
               "--out build/digits.tflite\n"
               "  microlearn export --model build/models/digits.npz --dataset digits "
-              "--format mlm --out build/digits.mlm",
+              "--format mlm --board rp2040 --out build/digits.mlm",
     "import": "example:\n  microlearn import --tflite build/digits.tflite --dataset digits "
               "--out build/models/digits.qmodel.npz",
     "eval": "examples:\n"
@@ -77,6 +77,7 @@ def register(sub) -> None:
     s.add_argument("--format", required=True, choices=("tflite", "mlm"))
     s.add_argument("--out", required=True)
     s.add_argument("--dataset", choices=NAMES, help="calibration data for a float model")
+    s.add_argument("--board", help="with --format mlm: refuse a model that does not fit this board's heap")
     quant_opts(s)
 
     s = add("import", "read an int8 .tflite, show it, optionally save as .qmodel.npz",

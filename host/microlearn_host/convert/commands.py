@@ -97,15 +97,6 @@ def cmd_prune(args):
     return 0
 
 
-def mlm_writer():
-    """modelfile.write if the device-format module exists, else a clear error."""
-    if importlib.util.find_spec("microlearn_host.modelfile") is None:
-        raise ValueError("--format mlm needs microlearn_host/modelfile.py (the device "
-                         "format), which is not in this checkout yet; use --format tflite")
-    from .. import modelfile
-    return modelfile.write
-
-
 def cmd_export(args):
     from . import qio
     kind, model = qio.load_any(args.model)
@@ -114,7 +105,12 @@ def cmd_export(args):
     if args.format == "tflite":
         data = qio.tflite_bytes(qm)
     else:
-        data = mlm_writer()(qm)
+        from .. import budget, modelfile
+        data = modelfile.write(qm)
+        if args.board:
+            n = budget.check(data, args.board)
+            print(f"fits {args.board}: {n['total']} of {budget.boards.load(args.board)['heap_bytes']} "
+                  f"heap bytes (model {n['model']}, arena {n['arena']}, code {n['code']})")
     qio.atomic_write_bytes(args.out, data)
     print(f"{args.format}: {len(data)} bytes -> {args.out}")
     return 0
