@@ -5,7 +5,7 @@ Examples:
   microlearn quantize --model build/models/digits.npz --dataset digits --out build/models/digits.qmodel.npz
   microlearn eval --model build/models/digits.qmodel.npz --dataset digits --confusion build/digits.png
   microlearn export --model build/models/digits.qmodel.npz --format tflite --out build/digits.tflite
-  microlearn demo                                  run the demo on the virtual boards
+  microlearn demo                                  train, quantize, run on the emulated RP2040 (m0)
   microlearn bench                                 measure speed and memory -> docs/benchmarks.md
   microlearn deploy --board rp2040 --port /dev/ttyACM0
   microlearn run m0 tests/device/check_dot.py      run a device script on a virtual board
@@ -71,8 +71,12 @@ def build_parser():
     s.add_argument("script")
     s.add_argument("--timeout", type=float, default=120)
     s.set_defaults(func=_cmd_run)
-    s = sub.add_parser("demo", help="run the demo on the virtual boards")
-    s.add_argument("--targets", default="unix,unix32,m0,m3", help="comma-separated virtual boards")
+    s = sub.add_parser("demo", help="train, quantize and run the default model on the emulated boards",
+                       epilog="example: microlearn demo --dataset digits --targets unix32,m0")
+    s.add_argument("--dataset", default="digits", choices=("digits", "spoken-digits", "watch"))
+    s.add_argument("--targets", default="unix32,m0", help="comma-separated virtual boards")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--out", help="output folder (default build/demo)")
     s.set_defaults(func=_cmd_demo)
     s = sub.add_parser("bench", help="measure speed and memory on the virtual boards, write docs/benchmarks.md",
                        epilog="example: microlearn bench --targets unix,unix32,m0")

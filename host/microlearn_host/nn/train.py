@@ -66,13 +66,13 @@ def _fit(model, x, y, validation_data, epochs, batch_size, lr, seed, patience, v
     hist = History()
     best_loss, best_weights, waited = np.inf, None, 0
     t0 = time.perf_counter()
+    starts = range(0, len(x), batch_size)
+    # One bar for the whole run (one line in a log, not one per epoch), updated
+    # by hand so the last epoch's validation numbers stay on it.
+    bar = tqdm(total=epochs * len(starts), desc="training", disable=not verbose, unit="batch")
     for epoch in range(epochs):
         order = rng.permutation(len(x))
-        starts = range(0, len(x), batch_size)
-        # Updated by hand (not iterated) so the validation numbers still show on
-        # the bar: iterating a tqdm closes it at the end of the loop.
-        bar = tqdm(total=len(starts), desc=f"epoch {epoch + 1}/{epochs}",
-                   disable=not verbose, leave=True, unit="batch")
+        bar.set_description(f"epoch {epoch + 1}/{epochs}", refresh=False)
         tot_loss, tot_correct, seen = 0.0, 0, 0
         for start in starts:
             idx = order[start:start + batch_size]
@@ -97,10 +97,10 @@ def _fit(model, x, y, validation_data, epochs, batch_size, lr, seed, patience, v
                 hist.best_epoch = epoch
             else:
                 waited += 1
-        bar.close()
         if validation_data is not None and waited >= patience:
             hist.stopped_early = True
             break
+    bar.close()
     if best_weights is not None:
         model.set_weights(best_weights)
     else:
