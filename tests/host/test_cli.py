@@ -160,3 +160,12 @@ def test_export_mlm_checks_the_board_budget(cwd, capsys):
 def test_existing_commands_still_there(capsys):
     assert cli.main(["boards"]) == 0
     assert cli.main(["deploy", "--help"]) == 0
+
+
+def test_eval_on_a_board(cwd, capsys):
+    assert cli.main(["eval", "--model", "build/models/digits.qmodel.npz", "--dataset", "digits",
+                     "--boards", "unix"]) == 0
+    out = capsys.readouterr().out
+    assert "on unix" in out and "outputs == reference" in out, out
+    run_fail(capsys, ["eval", "--model", "build/models/digits.qmodel.npz", "--dataset", "digits",
+                      "--boards", "nosuchboard"], "unknown board")

@@ -29,7 +29,8 @@ EXAMPLES = {
     "eval": "examples:\n"
             "  microlearn eval --model build/models/digits.npz --dataset digits "
             "--confusion build/digits-confusion.png\n"
-            "  microlearn eval --model build/models/digits.qmodel.npz --data my_test.npz",
+            "  microlearn eval --model build/models/digits.qmodel.npz --data my_test.npz\n"
+            "  microlearn eval --model build/models/digits.qmodel.npz --dataset digits --boards unix32,m0",
 }
 
 
@@ -92,4 +93,6 @@ def register(sub) -> None:
     s.add_argument("--data", help="own test data: .npz with x (raw inputs) and y (labels)")
     s.add_argument("--split", choices=("test", "val", "train"), default="test")
     s.add_argument("--confusion", help="write the int8 confusion matrix PNG here")
+    s.add_argument("--boards", help="also run the int8 model on these emulated boards, e.g. unix32,m0; "
+                   "every output must equal the host reference")
     quant_opts(s)

@@ -200,4 +200,11 @@ def _eval_int8(qm, x, y, names, what, args):
         pipeline.confusion_png(ev.confusion(p, y, ev.num_classes(qm)), names, args.confusion,
                                title=f"int8 {what}")
         print(f"confusion matrix -> {args.confusion}")
+    for board in [b for b in (args.boards or "").split(",") if b]:
+        from .. import device_eval
+        res = device_eval.run(qm, x, board)
+        device_eval.compare(qm, res, board)  # raises at the first byte that differs
+        print(f"{what}: on {board} {100 * device_eval.accuracy(res['outputs'], y):.2f}%, "
+              f"all {len(y)} outputs == reference; {res['per_predict']} {res['unit']} per predict, "
+              f"arena {res['arena']} B, model file {res['model_bytes']} B")
     return 0
