@@ -3,7 +3,9 @@
 # (x - max is one of 0..-255 for int8 input) is precomputed on the host and
 # stored in the model file, so only the sum, the reciprocal and the final
 # rescale happen here. Products of two int32 need more than 32 bits: Python
-# ints handle that (on 32-bit boards as heap longints).
+# ints handle that (on 32-bit boards as heap longints, so this allocates).
+# The plain twin of softmax_viper.py (same signature), used where viper is
+# missing; kernels.softmax picks one.
 from micropython import const
 
 _I32_MIN = const(-2147483648)

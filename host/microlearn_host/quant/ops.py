@@ -185,8 +185,19 @@ def softmax(x, p):
 
 
 def quantize(xf, scale, zp):
-    """AffineQuantize float -> int8: float32 divide, round half away, clamp."""
-    q = qmath.tflite_round(np.asarray(xf, np.float32) / np.float32(scale))
+    """AffineQuantize float -> int8: float32 divide, std::round, clamp.
+
+    std::round (half away from zero) is done exactly: y - trunc(y) is exact in
+    float32, whereas floor(|y| + 0.5) rounds the sum first (0.49999997 + 0.5
+    is 1.0 in float32). Exact for |x / scale| < 2**31; beyond that TFLM's
+    static_cast<int32_t> is undefined (x86, the oracle: INT32_MIN, so -128),
+    while finite quotients saturate here as on the device.
+    """
+    y = np.asarray(xf, np.float32) / np.float32(scale)
+    with np.errstate(invalid='ignore'):   # inf - inf: infinities need no rounding
+        t = np.trunc(y)
+        half = np.abs(y - t) >= np.float32(0.5)
+    q = np.where(half, t + np.sign(y), t)
     return _clamp8(q.astype(np.int64) + int(zp))
 
 
