@@ -248,7 +248,8 @@ def _run_qemu(prof, script, files, timeout):
         repl = RawRepl(fd)
         repl.enter(timeout=min(15.0, left()))
         with open(_RAMFS) as f:
-            out, err = repl.exec_(f.read(), left())
+            region = tuple(prof.get("file_region", (0, 0)))
+            out, err = repl.exec_("_REGION = %r\n%s" % (region, f.read()), left())
         if err:
             return "error", 1, out.decode(errors="replace"), err.decode(errors="replace")
         arch = prof["arch"]

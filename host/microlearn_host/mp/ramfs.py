@@ -1,6 +1,8 @@
 # MicroPython code (not CPython): a RAM filesystem mounted at /ram on boards
 # that have no filesystem of their own (the QEMU firmwares). The runner sends
-# it over the raw REPL, then stages .mpy modules and data files into it.
+# it over the raw REPL (after a line setting _REGION), then stages .mpy modules
+# and data files into it. Staged files go into _REGION, RAM outside the GC heap,
+# so they cost no heap, as files in a real board's flash do.
 import io, os, sys
 from binascii import a2b_base64
 
@@ -51,7 +53,8 @@ class _RamFile(io.IOBase):
 
 
 class RamFS:
-    def __init__(self):
+    def __init__(self, base=0, size=0):
+        self.base, self.end = base, base + size
         self.files = {}
         self.once = set()  # modules: freed once imported, as on a board that loads .mpy into RAM
 
@@ -118,7 +121,12 @@ class RamFS:
 
     # Staging, called by the runner: size first, then base64 chunks at offsets.
     def new(self, key, size, once):
-        self.files[key] = bytearray(size)
+        if self.base + size <= self.end:
+            from uctypes import bytearray_at
+            self.files[key] = bytearray_at(self.base, size)
+            self.base += (size + 3) & ~3
+        else:  # no region (or full): the heap
+            self.files[key] = bytearray(size)
         if once:
             self.once.add(key)
 
@@ -127,7 +135,7 @@ class RamFS:
         self.files[key][off:off + len(d)] = d
 
 
-_fs = RamFS()
+_fs = RamFS(*_REGION)
 os.mount(_fs, "/ram")
 os.chdir("/ram")
 sys.path.insert(0, "/ram")
