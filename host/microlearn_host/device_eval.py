@@ -3,8 +3,8 @@
 The board gets the .mlm file and the int8 inputs (quantized on the host with
 the reference, so the comparison is of the engines, not of float rounding),
 runs predict_int8 on each, and sends back every raw output. They must equal
-the numpy reference sample for sample. QEMU boards hold their files in RAM,
-so inputs go in chunks, one board run per chunk.
+the numpy reference sample for sample. QEMU boards hold staged files in a RAM
+region of limited size, so inputs go in chunks, one board run per chunk.
 """
 import numpy as np
 
@@ -15,7 +15,13 @@ from .quant import reference
 from .quant.qmodel import prepare
 from .runner import board_for
 
-CHUNK_BYTES = {"qemu": 12 * 1024, "unix": 1 << 30}
+HEAP_CHUNK = 12 * 1024  # QEMU boards without a file region keep staged files in the heap
+
+
+def _chunk_bytes(prof):
+    if prof["kind"] == "unix":
+        return 1 << 30
+    return prof["file_region"][1] // 2 if prof.get("file_region") else HEAP_CHUNK
 
 
 class DeviceMismatch(AssertionError):
@@ -32,7 +38,7 @@ def run(qm, x_raw, target, progress=None):
     mlm = modelfile.write(qm)
     xq = reference.quantize_input(qm, np.asarray(x_raw, np.float32)).reshape(len(x_raw), -1)
     xq = np.ascontiguousarray(xq.astype(np.int8))
-    per = max(1, CHUNK_BYTES[board_for(target)["kind"]] // xq.shape[1])
+    per = max(1, _chunk_bytes(board_for(target)) // xq.shape[1])
     outs, stats = [], None
     for start in range(0, len(xq), per):
         chunk = xq[start:start + per]
