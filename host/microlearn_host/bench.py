@@ -5,16 +5,19 @@ runs with -icount so its clock counts instructions (QEMU's wall time says
 nothing about a real MCU). Results are measured, never asserted.
 """
 import datetime
+import json
 import os
 import platform
 import tempfile
 
-from . import boards
+from . import bench_models, boards
 from .runner import run_script
 
 _MP = os.path.join(os.path.dirname(os.path.abspath(__file__)), "mp")
 DOC = os.path.join(boards.ROOT, "docs", "benchmarks.md")
 TARGETS = ("unix", "unix32", "m0")
+MHZ = 125  # RP2040 clock: instructions / MHZ ~ microseconds at one instruction per cycle
+GOAL_RATIO = 30
 
 
 def run_body(target, body, files=None, timeout=600):
@@ -39,6 +42,23 @@ def _rate(pair, unit):
     return "%.1f instr/MAC" % (t / macs)
 
 
+def _ratio(v):
+    """viper speed / twin speed, flagged when below the goal."""
+    if "viper" not in v:
+        return "-"
+    r = (v["plain"][0] / v["plain"][1]) / (v["viper"][0] / v["viper"][1])
+    return "%.0fx" % r + ("" if r >= GOAL_RATIO else " (goal %dx)" % GOAL_RATIO)
+
+
+def _try(target, body, files=None):
+    """run_body, or the first line of the failure (a section reports it; the run goes on)."""
+    try:
+        return run_body(target, body, files), None
+    except Exception as e:  # a target not built, a board error, a device traceback
+        lines = [l.strip() for l in str(e).splitlines() if l.strip()]
+        return None, (lines[-1] if lines else type(e).__name__)[:120]
+
+
 def dot_section(targets):
     rows = ["| target | unit | viper | plain twin | viper / twin | ulab dot |", "|---|---|---|---|---|---|"]
     for t in targets:
@@ -51,10 +71,95 @@ def dot_section(targets):
     return "## int8 dot kernel (256x256 mat-vec)\n\n" + "\n".join(rows) + "\n"
 
 
+def kernel_section(targets):
+    """FC / conv / dwconv throughput: viper vs plain twin, ulab np.dot on the FC matrix."""
+    kbin, kmeta = bench_models.kernel_cases()
+    files = {"kcases.bin": kbin, "kcases.json": json.dumps(kmeta).encode()}
+    rows = ["| kernel | MACs | target | viper | plain twin | viper / twin | ulab np.dot |",
+            "|---|---|---|---|---|---|---|"]
+    for t in targets:
+        v, err = _try(t, "bench_kernels.py", files)
+        for name, _, _ in bench_models.KERNELS:
+            c = kmeta[name]
+            if err:
+                rows.append("| %s | %d | %s | run failed: %s | | | |" % (c["label"], c["macs"], t, err))
+                continue
+            k, unit = v["kernels"][name], v["kernels"]["unit"]
+            rows.append("| %s | %d | %s | %s | %s | %s | %s |" % (
+                c["label"], c["macs"], t,
+                _rate(k["viper"], unit) if "viper" in k else "no native emitter",
+                _rate(k["plain"], unit), _ratio(k),
+                _rate(k["ulab"], unit) if "ulab" in k else ("no ulab build given" if name == "fc" else "n/a")))
+    return ("## Kernels: viper vs plain twin\n\n"
+            "The arguments are the ones the engine builds (`bench_models.kernel_cases()`: a one-layer model "
+            "through `modelfile.write`/`read`); conv inputs are the padded buffers (pad() is not timed). "
+            "Unix: repeated until each figure spans 30 ms. The plain twin runs the same layer restricted to "
+            "its first 4 outputs (FC) or first output row (conv, dwconv): the same inner loops, fewer of them. "
+            "Goal: viper >= %dx its twin. ulab's np.dot runs on the FC's 64x256 int8 matrix where the "
+            "firmware has ulab (none of the targets built here does; `MICROPYTHON=path` with `--targets user` "
+            "measures a build that has it).\n\n" % GOAL_RATIO) + "\n".join(rows) + "\n"
+
+
+def _kb(n):
+    return "%.1f KB" % (n / 1024.0)
+
+
+def model_section(targets):
+    """Whole models through the engine, one model per board boot."""
+    files, meta = bench_models.model_files()
+    rows = ["| model | target | MACs | predict() | first call | arena | file | heap after load (model's share) "
+            "| bytes allocated per predict() |", "|---|---|---|---|---|---|---|---|---|"]
+    for name in bench_models.MODELS:
+        m = meta[name]
+        for t in targets:
+            f = {m["file"]: files[m["file"]], "models.json": json.dumps({name: m}).encode()}
+            v, err = _try(t, "bench_models.py", f)
+            head = "| %s | %s | %d |" % (bench_models.MODEL_LABELS[name], t, m["macs"])
+            if err:
+                rows.append(head + " run failed: %s | | | %d | | |" % (err, m["bytes"]))
+                continue
+            unit, r = v["models"]["unit"], v["models"][name]
+            if "error" in r:
+                rows.append(head + " **does not fit**: %s (%s free after import) | | | %d | | |" % (
+                    r["error"], _kb(r["free"]), m["bytes"]))
+                continue
+            if unit == "us":
+                lat, first = "%d us" % r["predict"], "%d us" % r["first"]
+            else:
+                lat = "%d instr (%.2f ms @ %d MHz)" % (r["predict"], r["predict"] / MHZ / 1000.0, MHZ)
+                first = "%d instr" % r["first"]
+            rows.append(head + " %s | %s | %d | %d | %s (%s) | %d |" % (
+                lat, first, r["arena"], m["bytes"], _kb(r["heap_after"]),
+                _kb(r["heap_after"] - r["heap_before"]), r["alloc"]))
+    return ("## Whole models through the engine\n\n"
+            "Random int8 weights with sane scales (`host/microlearn_host/bench_models.py`): a DS-CNN keyword "
+            "spotter (49x10x1 MFCC; CONV 64 10x4 stride 2 SAME + ReLU; 4 x (DW 3x3 + CONV 1x1 64, ReLU); "
+            "AVERAGE_POOL; FC 12; SOFTMAX) and an MLP 64-32-16-10 + SOFTMAX. int8 input, `predict()` "
+            "(dequantized scores). Heap is `gc.mem_alloc()` after load and a collect; the share is the "
+            "difference to before `load()` (the engine's modules are imported before). On m0 the staged .mpy "
+            "files and the model file sit in RAM outside the heap, as in a real board's flash; the engine "
+            "copies the model file into the heap. Allocation per predict(): three calls after the "
+            "first, with the collector off, averaged (goal 0). m0 milliseconds assume one instruction per "
+            "cycle at 125 MHz (RP2040, before flash wait states). Each model runs on a fresh boot.\n\n") + \
+        "\n".join(rows) + "\n"
+
+
+def extra_sections():
+    """Sections other modules contribute (the dataset goals in bench_goals.py, when present)."""
+    try:
+        from .bench_goals import section as goals
+    except ImportError:
+        return []
+    text = goals() if callable(goals) else goals
+    return [text] if text else []
+
+
 def main(args):
     targets = [t for t in args.targets.split(",") if t]
-    sections = [dot_section(targets)]
+    sections = [dot_section(targets), kernel_section(targets), model_section(targets)]
+    sections += extra_sections()
     text = "# Benchmarks\n\nMeasured by `make bench` (`.venv/bin/microlearn bench --targets %s`) on %s, %s.\n" \
+           "Repeat with `make bench` (or `.venv/bin/microlearn bench --targets unix,unix32,m0`).\n" \
            "Unix times are microseconds on this host; `m0` runs under `qemu-system-arm -icount shift=0` and " \
            "counts instructions (a Cortex-M0+ at 125 MHz runs roughly one instruction per cycle, " \
            "so instructions/125 ~ microseconds on an RP2040, before flash wait states).\n\n" % (

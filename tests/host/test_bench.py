@@ -1,0 +1,67 @@
+"""The bench's model builders (host only, no timing): the DS-CNN and MLP are
+the shapes and MAC counts they claim, computed here from first principles."""
+import json
+import math
+
+import numpy as np
+
+from microlearn_host import bench_models as bm
+from microlearn_host import modelfile
+from microlearn_host.quant.qmodel import prepare
+
+
+def _same(n, s):
+    return math.ceil(n / s)
+
+
+def test_ds_cnn_shapes_and_macs():
+    m = bm.ds_cnn()
+    oh, ow = _same(49, 2), _same(10, 2)          # 25 x 5 after the strided 10x4 conv
+    assert (oh, ow) == (25, 5)
+    expect = [("CONV_2D", (oh, ow, 64), oh * ow * 64 * 10 * 4 * 1)]
+    for _ in range(4):
+        expect.append(("DEPTHWISE_CONV_2D", (oh, ow, 64), oh * ow * 64 * 3 * 3))
+        expect.append(("CONV_2D", (oh, ow, 64), oh * ow * 64 * 64))
+    expect += [("AVERAGE_POOL_2D", (1, 1, 64), 0), ("FULLY_CONNECTED", (12,), 64 * 12), ("SOFTMAX", (12,), 0)]
+    assert m.input_shape == (49, 10, 1)
+    assert bm.layer_macs(m) == expect
+    assert [tuple(p["out_shape"]) for p in prepare(m)] == [e[1] for e in expect]
+    total = 320000 + 4 * (72000 + 512000) + 768
+    assert bm.total_macs(m) == total == 2656768
+    # parameters: weights + biases
+    params = sum(L.weights.size + L.bias.size for L in m.layers if L.weights is not None)
+    assert params == (64 * 40 + 64) + 4 * (9 * 64 + 64 + 64 * 64 + 64) + (64 * 12 + 12)
+    assert len(m.class_names) == 12
+
+
+def test_mlp_shapes_and_macs():
+    m = bm.mlp()
+    assert [L.weights.shape for L in m.layers[:-1]] == [(32, 64), (16, 32), (10, 16)]
+    assert bm.total_macs(m) == 64 * 32 + 32 * 16 + 16 * 10
+    assert m.layers[-1].op == "SOFTMAX"
+
+
+def test_models_serialise_and_fit_the_arena_plan():
+    files, meta = bm.model_files()
+    for name, info in meta.items():
+        data = files[info["file"]]
+        assert len(data) == info["bytes"]
+        rec = modelfile.read(data)
+        assert info["input"] == int(np.prod(rec["tensors"][0]["shape"]))
+    # the DS-CNN's arena holds at least its two largest live activations (25x5x64 each)
+    assert modelfile.read(files["ds_cnn.mlm"])["arena_size"] >= 2 * 25 * 5 * 64
+
+
+def test_kernel_cases():
+    blob, meta = bm.kernel_cases()
+    assert meta["fc"]["macs"] == 256 * 64 and meta["fc"]["p"][:2] == [256, 64]
+    assert meta["conv"]["macs"] == 16 * 16 * 16 * 3 * 3 * 16
+    assert meta["dwconv"]["macs"] == 16 * 16 * 64 * 3 * 3
+    # conv inputs are the padded (SAME, 3x3) buffers the kernels read
+    assert meta["conv"]["n_x"] == 18 * 18 * 16 and meta["dwconv"]["n_x"] == 18 * 18 * 64
+    for c in meta.values():
+        off, size = c["blob"]
+        assert off % 4 == 0 and off + size <= len(blob)
+        # weights (padded to 4) + bias, mult, shift (int32 per channel)
+        assert size == ((c["w"] + 3) & ~3) + 12 * c["n_ch"]
+    json.dumps(meta)
