@@ -7,6 +7,7 @@ from array import array
 from micropython import const
 
 from . import modelfile as mf
+from .compat import np as _np
 from .softmax import softmax as _softmax
 
 try:  # raw 32-bit table lookups: dequantize without boxing floats
@@ -18,6 +19,8 @@ _CLAMP = const(1000)  # |x/scale| beyond this saturates anyway; keeps int() smal
 # isinstance() tuples built once: a literal tuple in a method is a heap allocation per call
 _BYTES = (bytes, bytearray, memoryview)
 _FLOATS = (list, tuple, array)
+if _np is not None:  # firmware with ulab: its 1-D float arrays are inputs too
+    _FLOATS += (type(_np.zeros(1)),)
 
 
 def _i32(buf, off, n):
