@@ -15,7 +15,7 @@ import argparse
 import os
 import sys
 
-from . import boards
+from .board import profiles as boards
 
 
 def _cmd_boards(args):
@@ -26,13 +26,13 @@ def _cmd_boards(args):
 
 
 def _cmd_deploy(args):
-    from .deploy import deploy
+    from .board.deploy import deploy
     deploy(args.board, args.port, model=args.model, timeout=args.timeout)
     return 0
 
 
 def _cmd_run(args):
-    from .runner import run_script
+    from .board.runner import run_script
     if not os.path.isfile(args.script):
         raise ValueError("no such script: %s" % args.script)
     res = run_script(args.target, args.script, timeout=args.timeout)
@@ -48,7 +48,7 @@ def _cmd_demo(args):
 
 
 def _cmd_bench(args):
-    from .bench import main as bench_main
+    from .bench.report import main as bench_main
     return bench_main(args)
 
 

@@ -8,7 +8,9 @@ confusion-matrix PNG path.
 import os
 import time
 
-from . import boards, budget, device_eval, modelfile, pipeline
+from . import modelfile, pipeline
+from .board import budget, device_eval
+from .board import profiles as boards
 from .convert import ptq
 from .convert.qio import atomic_write_bytes
 

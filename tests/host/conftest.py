@@ -7,8 +7,8 @@ example one with ulab). A target that is not built fails; it is never skipped.
 import os
 import pytest
 
-from microlearn_host import boards
-from microlearn_host.runner import run_script
+from microlearn_host.board import profiles as boards
+from microlearn_host.board.runner import run_script
 
 TARGETS = boards.virtual_names() + (["user"] if os.environ.get("MICROPYTHON") else [])
 DEVICE_TESTS = os.path.join(boards.ROOT, "tests", "device")

@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 
-from microlearn_host import bench_models as bm
+from microlearn_host.bench import models as bm
 from microlearn_host import modelfile
 from microlearn_host.quant.qmodel import prepare
 

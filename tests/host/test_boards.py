@@ -1,7 +1,7 @@
 """Every board profile loads and holds what the tools need."""
 import pytest
 
-from microlearn_host import boards
+from microlearn_host.board import profiles as boards
 
 
 @pytest.mark.parametrize("name", boards.names())

@@ -4,7 +4,8 @@ import re
 import numpy as np
 import pytest
 
-from microlearn_host import budget, deploy, modelfile
+from microlearn_host import modelfile
+from microlearn_host.board import budget, deploy
 from microlearn_host.quant.qmodel import QLayer, QModel
 
 

@@ -3,8 +3,8 @@ import subprocess
 
 import pytest
 
-from microlearn_host import boards
-from microlearn_host.runner import run_script
+from microlearn_host.board import profiles as boards
+from microlearn_host.board.runner import run_script
 
 
 def test_second_make_rebuilds_nothing():

@@ -13,8 +13,8 @@ import time
 
 import pytest
 
-from microlearn_host import deploy as dp
-from microlearn_host.boards import BoardError
+from microlearn_host.board import deploy as dp
+from microlearn_host.board.profiles import BoardError
 
 
 @pytest.fixture

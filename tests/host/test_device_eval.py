@@ -3,7 +3,8 @@ every output byte equals the numpy reference (itself bit-exact with tflite-micro
 import numpy as np
 import pytest
 
-from microlearn_host import device_eval, pipeline
+from microlearn_host import pipeline
+from microlearn_host.board import device_eval
 from microlearn_host.convert import ptq
 
 

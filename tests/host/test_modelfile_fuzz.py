@@ -12,7 +12,7 @@ import pytest
 
 from microlearn_host import modelfile
 from microlearn_host.quant import randmodel
-from microlearn_host.runner import run_script
+from microlearn_host.board.runner import run_script
 
 from conftest import DEVICE_TESTS
 

@@ -5,9 +5,9 @@ import os
 
 import pytest
 
-from microlearn_host import mpy
-from microlearn_host.boards import ARCHES
-from microlearn_host.deploy import ARCH_CODES
+from microlearn_host.board import mpy
+from microlearn_host.board.profiles import ARCHES
+from microlearn_host.board.deploy import ARCH_CODES
 
 ARCH_INDEX = {name: code for code, name in ARCH_CODES.items() if name}
 SOURCES = sorted(glob.glob(os.path.join(mpy.DEVICE_DIR, "microlearn", "**", "*.py"), recursive=True))

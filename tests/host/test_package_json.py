@@ -3,7 +3,7 @@ import json
 import os
 import sys
 
-from microlearn_host.boards import ROOT
+from microlearn_host.board.profiles import ROOT
 
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 import update_package_json  # noqa: E402

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from microlearn_host import boards
-from microlearn_host.runner import run_script
+from microlearn_host.board import profiles as boards
+from microlearn_host.board.runner import run_script
 
 
 def _script(tmp_path, body):

@@ -105,7 +105,8 @@ def cmd_export(args):
     if args.format == "tflite":
         data = qio.tflite_bytes(qm)
     else:
-        from .. import budget, modelfile
+        from .. import modelfile
+        from ..board import budget
         data = modelfile.write(qm)
         if args.board:
             n = budget.check(data, args.board)
@@ -201,7 +202,7 @@ def _eval_int8(qm, x, y, names, what, args):
                                title=f"int8 {what}")
         print(f"confusion matrix -> {args.confusion}")
     for board in [b for b in (args.boards or "").split(",") if b]:
-        from .. import device_eval
+        from ..board import device_eval
         res = device_eval.run(qm, x, board)
         device_eval.compare(qm, res, board)  # raises at the first byte that differs
         print(f"{what}: on {board} {100 * device_eval.accuracy(res['outputs'], y):.2f}%, "

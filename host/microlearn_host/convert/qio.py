@@ -129,7 +129,7 @@ def load_any(path: str):
     if fmt == QFORMAT:
         return "int8", load_qmodel_npz(path, a)
     if fmt == FLOAT_FORMAT:
-        return "float", nn.Sequential.load(path)
+        return "float", nn.load_model(path)
     raise ValueError(f"{path}: unknown model file (format entry {fmt!r}); expected a float "
                      f"model .npz, a .qmodel.npz or a .tflite")
 

@@ -5,7 +5,7 @@
                            nn.MaxPool2D(2), nn.Flatten(), nn.Dense(10)],
                           input_shape=(8, 8, 1), seed=0, mean=ds.mean, std=ds.std)
     hist = model.fit(ds.x_train, ds.y_train, validation_data=(ds.x_val, ds.y_val))
-    model.save("model.npz"); model = nn.Sequential.load("model.npz")
+    nn.save_model(model, "model.npz"); model = nn.load_model("model.npz")
 
 For export, each layer has `kind`, `get_config()`, `weights()` (TFLite
 layout), `input_shape` and `output_shape`; the model has `mean`/`std`.

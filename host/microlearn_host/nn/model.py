@@ -129,13 +129,3 @@ class Sequential:
             lines.append(f"{i:2d} {l!r:70s} -> {l.output_shape}  params {l.num_params()}")
         lines.append(f"total params {self.num_params()}")
         return "\n".join(lines)
-
-    # --- files ---------------------------------------------------------------
-    def save(self, path) -> None:
-        from .serialize import save_model
-        save_model(self, path)
-
-    @staticmethod
-    def load(path) -> "Sequential":
-        from .serialize import load_model
-        return load_model(path)

@@ -1,5 +1,5 @@
 # Benchmark body (the host prepends clock.py): whole models through the
-# engine. Per model (models.json, built by bench_models.py): heap before and
+# engine. Per model (models.json, built by host bench/models.py): heap before and
 # after load, predict() latency (second call on; the first is timed apart),
 # and the bytes one predict() allocates after the first call, measured with
 # the collector off so that nothing is freed in between. The host runs one

@@ -1,6 +1,6 @@
 # Benchmark body (the host prepends clock.py): FC / conv / dwconv kernel
 # throughput, viper vs its plain-Python twin, and ulab's np.dot on the FC
-# matrix where the firmware has ulab. kcases.json/.bin (bench_models.py) hold
+# matrix where the firmware has ulab. kcases.json/.bin (host bench/models.py) hold
 # the arguments exactly as the engine builds them (the input is filled with
 # pseudo-random bytes here); each case is read into buffers reused by all.
 # The twin runs the same layer restricted to its first rows/outputs (same

@@ -7,7 +7,7 @@ import hashlib
 import os
 import subprocess
 
-from .boards import ARCHES, ROOT
+from .profiles import ARCHES, ROOT
 
 DEVICE_DIR = os.path.join(ROOT, "device")
 CACHE_DIR = os.path.join(ROOT, "build", "mpy")

@@ -6,7 +6,9 @@ RAM too; and the script, the REPL and on-device learning need room to work.
 """
 import os
 
-from . import boards, modelfile, mpy
+from .. import modelfile
+from . import mpy
+from . import profiles as boards
 
 RESERVE = 16 * 1024  # working room: the user's script, gc headroom, learning buffers
 

@@ -21,11 +21,14 @@ import tempfile
 import time
 import tty
 
-from . import boards, mpy
+from . import mpy
+from . import profiles as boards
 from .rawrepl import RawRepl, ReplError
 
 TESTS_DEVICE_DIR = os.path.join(boards.ROOT, "tests", "device")
-_RAMFS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "mp", "ramfs.py")
+# Board-side helper scripts the host sends: RAM filesystem, clock, bench and eval bodies.
+SCRIPTS_DIR = os.path.join(boards.ROOT, "device", "scripts")
+_RAMFS = os.path.join(SCRIPTS_DIR, "ramfs.py")
 _CHUNK = 3072  # raw bytes per staging exec; its base64 stays small in the board's heap
 
 
@@ -278,3 +281,20 @@ def _run_qemu(prof, script, files, timeout):
     finally:
         os.close(fd)
         _kill_group(proc)
+
+
+def run_body(target, body, files=None, timeout=600):
+    """Run device/scripts/<body> with clock.py prepended (instruction counting on QEMU boards);
+    return its {name: value} results, RuntimeError if it fails."""
+    with open(os.path.join(SCRIPTS_DIR, "clock.py")) as f:
+        src = f.read()
+    with open(os.path.join(SCRIPTS_DIR, body)) as f:
+        src += "\n" + f.read()
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, body)
+        with open(path, "w") as f:
+            f.write(src)
+        res = run_script(target, path, files=files, timeout=timeout, icount=True)
+    if not res.ok:
+        raise RuntimeError("benchmark %s failed on %s:\n%s" % (body, target, res.describe()))
+    return res.values()

@@ -9,8 +9,8 @@ weights are random, the scales are chosen so activations spread over ~30 LSB.
 """
 import numpy as np
 
-from . import modelfile
-from .quant.qmodel import QLayer, QModel, SOFTMAX_OUT_SCALE, SOFTMAX_OUT_ZP, prepare
+from .. import modelfile
+from ..quant.qmodel import QLayer, QModel, SOFTMAX_OUT_SCALE, SOFTMAX_OUT_ZP, prepare
 
 ACT_SCALE = 0.05     # every activation tensor (pools need in == out anyway)
 RELU_ZP = -128       # post-ReLU tensors use the whole int8 range for [0, max]

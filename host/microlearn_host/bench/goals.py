@@ -5,8 +5,9 @@ import time
 
 import numpy as np
 
-from . import device_eval, modelfile, pipeline
-from .convert import prune, ptq
+from .. import modelfile, pipeline
+from ..board import device_eval
+from ..convert import prune, ptq
 
 GOALS = {"digits": 0.97, "spoken-digits": 0.95, "watch": None}
 MAX_DROP = 0.005

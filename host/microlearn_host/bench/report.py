@@ -1,6 +1,6 @@
 """`microlearn bench`: speed and memory on the virtual boards -> docs/benchmarks.md.
 
-Each bench body in mp/bench_*.py runs with mp/clock.py prepended; on m0 QEMU
+Each bench body in device/scripts/bench_*.py runs with clock.py prepended; on m0 QEMU
 runs with -icount so its clock counts instructions (QEMU's wall time says
 nothing about a real MCU). Results are measured, never asserted.
 """
@@ -8,31 +8,15 @@ import datetime
 import json
 import os
 import platform
-import tempfile
 
-from . import bench_models, boards
-from .runner import run_script
+from . import models as bench_models
+from ..board import profiles as boards
+from ..board.runner import run_body
 
-_MP = os.path.join(os.path.dirname(os.path.abspath(__file__)), "mp")
 DOC = os.path.join(boards.ROOT, "docs", "benchmarks.md")
 TARGETS = ("unix", "unix32", "m0")
 MHZ = 125  # RP2040 clock: instructions / MHZ ~ microseconds at one instruction per cycle
 GOAL_RATIO = 30
-
-
-def run_body(target, body, files=None, timeout=600):
-    with open(os.path.join(_MP, "clock.py")) as f:
-        src = f.read()
-    with open(os.path.join(_MP, body)) as f:
-        src += "\n" + f.read()
-    with tempfile.TemporaryDirectory() as d:
-        path = os.path.join(d, body)
-        with open(path, "w") as f:
-            f.write(src)
-        res = run_script(target, path, files=files, timeout=timeout, icount=True)
-    if not res.ok:
-        raise RuntimeError("benchmark %s failed on %s:\n%s" % (body, target, res.describe()))
-    return res.values()
 
 
 def _rate(pair, unit):
@@ -132,7 +116,7 @@ def model_section(targets):
                 lat, first, r["arena"], m["bytes"], _kb(r["heap_after"]),
                 _kb(r["heap_after"] - r["heap_before"]), r["alloc"]))
     return ("## Whole models through the engine\n\n"
-            "Random int8 weights with sane scales (`host/microlearn_host/bench_models.py`): a DS-CNN keyword "
+            "Random int8 weights with sane scales (`host/microlearn_host/bench/models.py`): a DS-CNN keyword "
             "spotter (49x10x1 MFCC; CONV 64 10x4 stride 2 SAME + ReLU; 4 x (DW 3x3 + CONV 1x1 64, ReLU); "
             "AVERAGE_POOL; FC 12; SOFTMAX) and an MLP 64-32-16-10 + SOFTMAX. int8 input, `predict()` "
             "(dequantized scores). Heap is `gc.mem_alloc()` after load and a collect; the share is the "
@@ -147,7 +131,7 @@ def model_section(targets):
 def extra_sections():
     """Sections other modules contribute (the dataset goals in bench_goals.py, when present)."""
     try:
-        from .bench_goals import section as goals
+        from .goals import section as goals
     except ImportError:
         return []
     text = goals() if callable(goals) else goals

@@ -6,7 +6,7 @@ targets; virtual boards (kind "unix" or "qemu") are interpreters we run here.
 import json
 import os
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 BOARDS_DIR = os.path.join(ROOT, "boards")
 ARCHES = ("xtensawin", "armv6m", "armv7m", "x64", "x86")
 KINDS = ("hardware", "unix", "qemu")

@@ -8,12 +8,11 @@ region of limited size, so inputs go in chunks, one board run per chunk.
 """
 import numpy as np
 
-from . import modelfile
-from .bench import run_body
-from .convert import evaluate as ev
-from .quant import reference
-from .quant.qmodel import prepare
-from .runner import board_for
+from .. import modelfile
+from ..convert import evaluate as ev
+from ..quant import reference
+from ..quant.qmodel import prepare
+from .runner import board_for, run_body
 
 HEAP_CHUNK = 12 * 1024  # QEMU boards without a file region keep staged files in the heap
 

@@ -12,7 +12,8 @@ import shutil
 import subprocess
 import sys
 
-from . import boards, mpy
+from . import mpy
+from . import profiles as boards
 
 MPY_VERSION = (6, 3)  # MicroPython 1.26's .mpy format
 # sys.implementation._mpy bits 10+ hold the native arch (py/persistentcode.h).
