@@ -15,6 +15,7 @@ import pytest
 
 from microlearn_host import modelfile
 from microlearn_host.quant import randmodel, reference
+from microlearn_host.tflite import oracle, writer
 
 from conftest import DEVICE_TESTS
 
@@ -40,11 +41,6 @@ def cases():
     out, skipped = [], []
     specs = [(k, s) for k in range(len(randmodel.OPS)) for s in range(PER_OP)] + \
             [(100, s) for s in range(SMALL)]
-    oracle = None
-    try:
-        from microlearn_host.tflite import oracle, writer
-    except ImportError:  # pragma: no cover
-        pass
     for k, s in specs:
         seed = [SALT, k, s]
         rng = np.random.default_rng(seed)
@@ -59,12 +55,11 @@ def cases():
         xs = [randmodel.random_input(rng, m, 0.05), randmodel.random_input(rng, m, 0.5)]
         xq = reference.quantize_input(m, xf)
         want = [reference.run(m, x)[-1] for x in xs + [xq]]
-        if oracle is not None and oracle.available():
-            orc = oracle.Oracle(writer.write(m, outputs='all'))
-            for x, w in zip(xs + [xq], want):
-                tf = orc.run(x)[-1]
-                np.testing.assert_array_equal(w.reshape(-1), np.asarray(tf).reshape(-1),
-                                              err_msg=f"reference != tflite-micro, seed {seed}")
+        orc = oracle.Oracle(writer.write(m, outputs='all'))
+        for x, w in zip(xs + [xq], want):
+            tf = orc.run(x)[-1]
+            np.testing.assert_array_equal(w.reshape(-1), np.asarray(tf).reshape(-1),
+                                          err_msg=f"reference != tflite-micro, seed {seed}")
         name = "k%d_%d" % (k, s)
         out.append((name, seed, data, xs, xf, want))
     assert len(skipped) <= len(specs) // 20, f"too many models refused: {skipped[:5]}"

@@ -5,6 +5,7 @@ import pytest
 from microlearn_host import nn, pipeline
 from microlearn_host.convert import evaluate as ev, graph, ptq, qio
 from microlearn_host.quant import ops, prepare, reference
+from microlearn_host.tflite import oracle, writer
 
 
 @pytest.fixture(scope="module")
@@ -114,13 +115,10 @@ def test_global_avg_pool_and_standalone_relu_and_dropout():
     assert agree >= 0.9
 
 
-tflm = pytest.importorskip("tflite_micro")
-
 
 def test_exported_tflite_runs_in_tflite_micro_exactly(trained, tmp_path):
     """The file the CLI writes, run by tflite-micro, equals the reference bit for bit,
     at every layer, and survives the .qmodel.npz round trip unchanged."""
-    from microlearn_host.tflite import oracle, writer
     model, ds, qm = trained
     path = str(tmp_path / "d.qmodel.npz")
     qio.save_qmodel(qm, path)

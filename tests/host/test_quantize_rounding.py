@@ -5,9 +5,7 @@ import numpy as np
 import pytest
 
 from microlearn_host.quant import ops
-
-pytest.importorskip("tflite_micro")
-from microlearn_host.tflite import oracle, writer  # noqa: E402
+from microlearn_host.tflite import oracle, writer
 
 F = np.float32
 

@@ -7,9 +7,7 @@ import numpy as np
 import pytest
 
 from microlearn_host.quant import QLayer, QModel, ops, prepare, qmath, randmodel, reference
-
-pytest.importorskip("tflite_micro")
-from microlearn_host.tflite import oracle, writer  # noqa: E402
+from microlearn_host.tflite import oracle, writer
 
 SEEDS_PER_OP = 100         # 9 ops x 100 = 900 single-op models
 SMALL_MODELS = 300

@@ -7,26 +7,14 @@ mode is needed.
 """
 import numpy as np
 
-try:  # optional dependency: only the host tests / tools need it
-    from tflite_micro.python.tflite_micro import runtime as _tflm
-except ImportError:  # pragma: no cover
-    _tflm = None
-
-
-def available():
-    return _tflm is not None
-
-
-def _need():
-    if _tflm is None:
-        raise RuntimeError("PyPI package 'tflite-micro' is required for the oracle")
+# A test/tool dependency (requirements.txt): importing the oracle without it must fail.
+from tflite_micro.python.tflite_micro import runtime as _tflm
 
 
 class Oracle:
     """One tflite-micro interpreter, reusable for many inputs."""
 
     def __init__(self, tflite_bytes, arena_size=None):
-        _need()
         data = bytes(tflite_bytes)
         # TFLM's default arena (10x model size) is too small for tiny models
         # with comparatively big activations.
