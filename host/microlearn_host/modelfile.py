@@ -258,6 +258,50 @@ def read(data):
         raise ValueError(f"malformed model file: {e}") from None
 
 
+def _blob_len(op, p):
+    """Blob bytes a layer's p implies (None: no blob)."""
+    if op == 'FULLY_CONNECTED':
+        return _align4(p[0] * p[1]) + 12 * p[1]
+    if op in ('CONV_2D', 'DEPTHWISE_CONV_2D'):
+        c, third, kh, kw = p[2], p[5], p[6], p[7]
+        n_out = third if op == 'CONV_2D' else c * third
+        return _align4(n_out * kh * kw * (c if op == 'CONV_2D' else 1)) + 12 * n_out
+    if op == 'SOFTMAX':
+        return 12 + 4 * 256
+    return 0
+
+
+def _check_shapes(i, L, ins, out):
+    """The kernel's p must describe the tensors it reads and writes (the device trusts p)."""
+    op, p, s, o = L['op'], L['p'], ins[0]['shape'], out['shape']
+    bad = f"layer {i} ({op}): p {p} does not match input {s} / output {o}"
+    if op == 'FULLY_CONNECTED':
+        _err(p[0] == ins[0]['size'] and p[1] == out['size'], bad)
+    elif op in ('CONV_2D', 'DEPTHWISE_CONV_2D', 'AVERAGE_POOL_2D', 'MAX_POOL_2D'):
+        _err(len(s) == 3 and len(o) == 3, bad)
+        if op in ('CONV_2D', 'DEPTHWISE_CONV_2D'):
+            ph, pw, c, oh, ow, third = p[:6]
+            pp = L['pad_p']
+            n_out = third if op == 'CONV_2D' else c * third
+            _err(c == s[2] and (oh, ow, n_out) == o, bad)
+            _err((ph, pw) == s[:2] if pp is None else
+                 (tuple(pp[:3]) == s and (pp[5], pp[6]) == (ph, pw) and ph >= s[0] and pw >= s[1]
+                  and L['scratch_size'] == ph * pw * c), f"layer {i} ({op}): padding p {pp} "
+                 f"does not match input {s} padded to {(ph, pw)}")
+        else:
+            _err(tuple(p[:3]) == s and (p[3], p[4], s[2]) == o, bad)
+    elif op == 'MEAN':
+        _err(len(s) == 3 and p[0] == s[0] * s[1] and p[1] == s[2] == out['size'], bad)
+    elif op == 'ADD':
+        _err(p[0] == ins[0]['size'] == ins[1]['size'] == out['size'], bad)
+    elif op == 'SOFTMAX':
+        _err(p[1] >= 1 and p[0] * p[1] == ins[0]['size'] == out['size'], bad)
+    else:
+        _err(ins[0]['size'] == out['size'], bad)
+    want = _blob_len(op, p)
+    _err(L['blob_size'] == want, f"layer {i} ({op}): blob of {L['blob_size']} bytes, p implies {want}")
+
+
 def _read(data):
     _err(len(data) >= HEADER.size + 4, f"file truncated: {len(data)} bytes is shorter than the header")
     magic, ver, hsize, fsize, arena, n, ncls, norm_off, names_off, layers_off = HEADER.unpack_from(data)
@@ -322,6 +366,7 @@ def _read(data):
                            in_zp=[zp0, zp1][:nin], act_min=amin, act_max=amax))
         blob_end = pos
     for i, L in enumerate(layers):
+        _check_shapes(i, L, [tensors[t] for t in L['inputs']], tensors[i + 1])
         if L['blob_size']:
             _err(L['blob_off'] >= blob_end, f"layer {i}: blob overlaps the layer table")
             L['blob'] = data[L['blob_off']:L['blob_off'] + L['blob_size']]

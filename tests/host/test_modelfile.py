@@ -145,12 +145,71 @@ def test_arena_plan_reuses_memory():
     assert arena2 <= 24 + 16 + 4
 
 
+# An independent scalar transcription of gemmlowp (fixedpoint.h) in plain Python ints, to
+# check the numpy table entry by entry.
+_I32_MIN, _I32_MAX = -(1 << 31), (1 << 31) - 1
+
+
+def _wrap(x):
+    return (x + (1 << 31)) % (1 << 32) - (1 << 31)
+
+
+def _srdhm(a, b):
+    if a == b == _I32_MIN:
+        return _I32_MAX
+    ab = a * b
+    nudge = (1 << 30) if ab >= 0 else 1 - (1 << 30)
+    q = abs(ab + nudge) >> 31    # C++ division truncates toward zero
+    return q if ab + nudge >= 0 else -q
+
+
+def _rdbpot(x, e):
+    mask = (1 << e) - 1
+    threshold = (mask >> 1) + (1 if x < 0 else 0)
+    return (x >> e) + (1 if (x & mask) > threshold else 0)
+
+
+def _exp_quarter(a):     # exp_on_interval_between_negative_one_quarter_and_0_excl, Q0.31
+    x = _wrap(a + (1 << 28))
+    x2 = _srdhm(x, x)
+    x3 = _srdhm(x2, x)
+    x4 = _srdhm(x2, x2)
+    poly = _rdbpot(_wrap(_srdhm(_wrap(_rdbpot(x4, 2) + x3), 715827883) + x2), 1)
+    return _wrap(1895147668 + _srdhm(1895147668, _wrap(x + poly)))
+
+
+def _exp_on_negative_values(a):     # a in Q5.26, result Q0.31
+    quarter = 1 << 24
+    a_mod = _wrap((a & (quarter - 1)) - quarter)
+    result = _exp_quarter(max(min(a_mod << 5, _I32_MAX), _I32_MIN))
+    remainder = _wrap(a_mod - a)
+    for exponent, mult in ((-2, 1672461947), (-1, 1302514674), (0, 790015084),
+                           (1, 290630308), (2, 39332535), (3, 720401), (4, 242)):
+        if remainder & (1 << (26 + exponent)):
+            result = _srdhm(result, mult)
+    return _I32_MAX if a == 0 else result
+
+
 def test_softmax_table_matches_reference():
-    rng = np.random.default_rng(3)
-    m = randmodel.random_layer_model(rng, 'SOFTMAX')
-    p = prepare(m)[0]
-    t = modelfile.softmax_exp_table(p)
-    assert t[0] == 2 ** 31 - 1   # exp(0)
+    """Every one of the 256 entries equals gemmlowp's exp of the scaled difference (0 below
+    diff_min), for several input scales and betas."""
+    n_checked = 0
+    for seed in range(12):
+        rng = np.random.default_rng([3, seed])
+        m = randmodel.random_layer_model(rng, 'SOFTMAX')
+        p = prepare(m)[0]
+        t = modelfile.softmax_exp_table(p)
+        assert t.shape == (256,) and t.dtype == np.int32
+        for k in range(256):
+            diff = -k
+            want = 0
+            if diff >= p['diff_min']:
+                scaled = _srdhm(_wrap(diff * (1 << p['input_left_shift'])), p['input_multiplier'])
+                want = _exp_on_negative_values(scaled)
+            assert int(t[k]) == want, f"seed {seed}: entry {k} is {int(t[k])}, expected {want}"
+            n_checked += want != 0
+        assert t[0] == 2 ** 31 - 1   # exp(0)
+    assert n_checked > 12 * 16      # not just the zero region
 
 
 def test_refuses_accumulator_overflow():

@@ -81,15 +81,64 @@ def mutations():
     return out
 
 
+# Checked before the CRC, so a mutation there is refused for them, not for the CRC.
+_PRE_CRC = ("bad magic", "unsupported version", "bad header size", "file size field",
+            "file truncated")
+
+
+def _p_matches_tensors(rec):
+    """Independent re-check of a loaded file: every kernel's p agrees with its tensors."""
+    T = rec["tensors"]
+    for i, L in enumerate(rec["layers"]):
+        p, a, o, op = L["p"], T[L["inputs"][0]], T[i + 1], L["op"]
+        if op == "FULLY_CONNECTED":
+            ok = p[0] == a["size"] and p[1] == o["size"]
+        elif op in ("CONV_2D", "DEPTHWISE_CONV_2D"):
+            n_out = p[5] if op == "CONV_2D" else p[2] * p[5]
+            ok = len(a["shape"]) == 3 and p[2] == a["shape"][2] and (p[3], p[4], n_out) == o["shape"]
+            ok = ok and ((p[0], p[1]) == a["shape"][:2] if L["pad_p"] is None else
+                         tuple(L["pad_p"][:3]) == a["shape"] and p[0] >= a["shape"][0])
+        elif op in ("AVERAGE_POOL_2D", "MAX_POOL_2D"):
+            ok = tuple(p[:3]) == a["shape"] and (p[3], p[4], p[2]) == o["shape"]
+        elif op == "MEAN":
+            ok = p[0] * p[1] == a["size"] and p[1] == o["size"]
+        elif op == "ADD":
+            ok = p[0] == a["size"] == T[L["inputs"][1]]["size"] == o["size"]
+        elif op == "SOFTMAX":
+            ok = p[0] * p[1] == a["size"] == o["size"]
+        else:
+            ok = a["size"] == o["size"]
+        if not ok:
+            return f"layer {i} ({op}) p {p} vs {a['shape']} -> {o['shape']}"
+    return None
+
+
 def test_host_reader_fuzz():
-    n_ok = 0
-    for kind, data, fix in mutations():
+    """CRC not fixed: refused for the CRC (or a header field checked before it). CRC fixed:
+    the reader itself catches the damage, or what it loads is consistent."""
+    bases = _bases()
+    n_ok = n_semantic = 0
+    for k, (kind, data, fix) in enumerate(mutations()):
+        base = bases[k % len(bases)]
         try:
-            modelfile.read(data)
-            n_ok += 1
-        except ValueError:
-            pass
+            rec = modelfile.read(data)
+        except ValueError as e:
+            msg = str(e)
+            if fix:
+                assert not msg.startswith("CRC mismatch"), f"mutation {k} (kind {kind}): {msg}"
+                n_semantic += not msg.startswith(_PRE_CRC)
+            elif len(data) == len(base) and data[:12] == base[:12]:
+                assert msg.startswith("CRC mismatch"), f"mutation {k} (kind {kind}): {msg}"
+            else:
+                assert msg.startswith(("CRC mismatch",) + _PRE_CRC), \
+                    f"mutation {k} (kind {kind}): {msg}"
+            continue
+        assert fix, f"mutation {k} (kind {kind}) with a wrong CRC was accepted"
+        problem = _p_matches_tensors(rec)
+        assert problem is None, f"mutation {k} (kind {kind}) loaded inconsistent: {problem}"
+        n_ok += 1
     assert n_ok < N_MUTATIONS // 2
+    assert n_semantic > N_MUTATIONS // 5    # the parser past the CRC really was exercised
 
 
 def test_device_parser_fuzz(run_device):
@@ -104,5 +153,11 @@ def test_device_parser_fuzz(run_device):
     for i, ((kind, data, fix), s) in enumerate(zip(muts, status)):
         if not fix:   # the CRC (or the size field) cannot match
             assert s == "V", f"mutation {i} (kind {kind}) without CRC fix was accepted"
+        elif s == "L":   # loaded on the device: the host reader finds nothing wrong either
+            try:
+                modelfile.read(data)
+            except ValueError as e:
+                raise AssertionError(f"mutation {i} (kind {kind}): the device loaded a file "
+                                     f"the host reader refuses ({e})") from None
     n_loaded = status.count("L")
     print(f"{len(muts)} mutations: {status.count('V')} ValueError, {n_loaded} loaded")
