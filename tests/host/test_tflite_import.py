@@ -97,3 +97,78 @@ def test_write_all_outputs_lists_every_layer():
     m = randmodel.random_small_model(rng)
     sg = tflite.Model.GetRootAs(writer.write(m, outputs='all'), 0).Subgraphs(0)
     assert sg.OutputsLength() == len(m.layers)
+
+
+def _gap_model(rng):
+    """CONV -> MEAN over H,W -> FC, the shape of Keras' GlobalAveragePooling2D + Dense."""
+    w = rng.integers(-127, 128, size=(6, 3, 3, 2)).astype(np.int8)
+    fc = rng.integers(-127, 128, size=(4, 6)).astype(np.int8)
+    return QModel((5, 7, 2), 0.05, 3, [
+        QLayer('CONV_2D', [0], (5, 7, 6), 0.08, -5, 'RELU', w,
+               rng.integers(-500, 500, 6).astype(np.int32), rng.uniform(0.002, 0.01, 6),
+               dict(stride_h=1, stride_w=1, padding='SAME')),
+        QLayer('MEAN', [1], (1, 1, 6), 0.03, 2),
+        QLayer('FULLY_CONNECTED', [2], (4,), 0.1, 0, 'NONE', fc,
+               rng.integers(-500, 500, 4).astype(np.int32), rng.uniform(0.002, 0.01, 4))])
+
+
+def test_mean_without_keep_dims_matches_tflite_micro():
+    """Keras exports GlobalAveragePooling2D as MEAN(axes [1, 2], keep_dims=False)."""
+    from tflite.BuiltinOptions import BuiltinOptions
+    from microlearn_host import modelfile
+    from microlearn_host.tflite import oracle
+    for seed in range(5):
+        rng = np.random.default_rng([SALT, 600, seed])
+        m = _gap_model(rng)
+        g, ids = writer.build_graph(m)
+        k = 1   # the MEAN op: rewrite its options and output shape as Keras writes them
+        code, ins, outs, _, _ = g.ops[k]
+        g.ops[k] = (code, ins, outs, BuiltinOptions.ReducerOptions,
+                    lambda b: writer._table(b, 'ReducerOptions', KeepDims=False))
+        g.tensors[outs[0]]['shape'] = [1, 6]
+        data = writer.serialize(g, [ids[0]], [ids[-1]])
+        m2 = importer.import_tflite(data)
+        assert tuple(m2.layers[1].out_shape) == (6,)
+        orc = oracle.Oracle(data)
+        for level in (0.05, 0.5, 1.0):
+            x = randmodel.random_input(rng, m2, level)
+            want = np.asarray(orc.run(x)[0]).reshape(-1)
+            np.testing.assert_array_equal(reference.run(m2, x)[-1].reshape(-1), want,
+                                          err_msg=f"seed {seed}, level {level}")
+        # and the imported model goes on: back to .tflite (same arithmetic) and to .mlm
+        orc2 = oracle.Oracle(writer.write(m2))
+        x = randmodel.random_input(rng, m2, 0.5)
+        np.testing.assert_array_equal(np.asarray(orc2.run(x)[0]).reshape(-1),
+                                      np.asarray(orc.run(x)[0]).reshape(-1))
+        modelfile.read(modelfile.write(m2))
+
+
+def test_custom_operator_named():
+    m = _fc_model()
+    g, ids = writer.build_graph(m)
+    out = g.tensor((1, 3), np.int8, [1 / 256], [-128])
+    g.op((BuiltinOperator.CUSTOM, "TFLite_Detection_PostProcess"), [ids[-1]], [out])
+    with pytest.raises(ValueError, match=r"custom operator 'TFLite_Detection_PostProcess' at op 1"):
+        importer.import_tflite(writer.serialize(g, [ids[0]], [out]))
+
+
+def test_metadata_keeps_normalisation_and_names_and_tflm_accepts_it():
+    from microlearn_host.tflite import oracle
+    rng = np.random.default_rng([SALT, 700])
+    m = _gap_model(rng)
+    m.mean = np.array([0.25, -3.5], np.float32)
+    m.std = np.array([1.5, 1e-3], np.float32)
+    m.class_names = ["yes", "no", "up", "ünïcode"]
+    data = writer.write(m)
+    m2 = importer.import_tflite(data)
+    np.testing.assert_array_equal(m2.mean, m.mean)
+    np.testing.assert_array_equal(m2.std, m.std)
+    assert m2.class_names == m.class_names
+    x = randmodel.random_input(rng, m, 0.5)
+    np.testing.assert_array_equal(np.asarray(oracle.Oracle(data).run(x)[0]).reshape(-1),
+                                  reference.run(m, x)[-1].reshape(-1))
+    # a model without them writes no metadata and imports without them
+    m.mean = m.std = None
+    m.class_names = []
+    m3 = importer.import_tflite(writer.write(m))
+    assert m3.mean is None and m3.std is None and m3.class_names == []

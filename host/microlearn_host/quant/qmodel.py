@@ -193,8 +193,10 @@ def prepare(model):
             # takes QuantizeMultiplier(in_scale / out_scale) and folds the
             # division by the element count into it (truncating int64
             # division); there is no separate rounded division.
+            # keep_dims=False (Keras' GlobalAveragePooling2D) computes the same and
+            # gives (C,) instead of (1, 1, C).
             _check(len(s) == 3, i, L, f"input must be (H,W,C), got {s}")
-            expect = (1, 1, s[2])
+            expect = (s[2],) if len(out_shape) == 1 else (1, 1, s[2])
             m, sh = qmath.quantize_multiplier(in_scale / f32(L.out_scale))
             n = s[0] * s[1]
             k = min(n.bit_length() - 1, 32, 31 + sh)

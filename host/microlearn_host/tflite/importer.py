@@ -2,8 +2,11 @@
 
 Only single-subgraph, single-input, fully int8 models made of the ops in
 quant.qmodel.OPS are accepted; anything else raises ValueError naming the
-problem (e.g. "unsupported operator LOGISTIC at op 3").
+problem (e.g. "unsupported operator LOGISTIC at op 3"). The "microlearn"
+metadata buffer that writer.py adds (input mean/std, class names) is read back.
 """
+import json
+
 import numpy as np
 import tflite
 from tflite.ActivationFunctionType import ActivationFunctionType
@@ -28,7 +31,53 @@ _OPTIONS = {'FULLY_CONNECTED': tflite.FullyConnectedOptions, 'CONV_2D': tflite.C
 def _opcode_name(model, idx):
     oc = model.OperatorCodes(idx)
     code = max(oc.BuiltinCode(), oc.DeprecatedBuiltinCode())
+    if code == BuiltinOperator.CUSTOM:
+        cc = oc.CustomCode()
+        return f"custom operator {(cc or b'').decode(errors='replace')!r}"
     return _OP_NAMES.get(code, f'BUILTIN_{code}')
+
+
+def metadata(data):
+    """The "microlearn" metadata of .tflite bytes as a dict, or None if there is none."""
+    m = tflite.Model.GetRootAs(bytes(data), 0)
+    for k in range(m.MetadataLength()):
+        md = m.Metadata(k)
+        if md.Name() != b'microlearn':
+            continue
+        buf = m.Buffers(md.Buffer())
+        if buf is None or buf.DataLength() == 0:
+            raise ValueError("metadata 'microlearn' points at an empty buffer")
+        try:
+            meta = json.loads(buf.DataAsNumpy().tobytes().decode())
+        except (UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise ValueError(f"metadata 'microlearn' is not JSON ({e})") from None
+        if not isinstance(meta, dict):
+            raise ValueError("metadata 'microlearn' is not a JSON object")
+        return meta
+    return None
+
+
+def _apply_metadata(model, meta):
+    """Set mean/std/class_names from the metadata, checking them against the model."""
+    for key in ('mean', 'std'):
+        if key not in meta:
+            continue
+        try:
+            v = np.asarray(meta[key]['data'], np.float32).reshape(meta[key]['shape'])
+            np.broadcast_shapes(v.shape, tuple(model.input_shape))
+        except (KeyError, TypeError, ValueError) as e:
+            raise ValueError(f"metadata {key} does not fit the input "
+                             f"{tuple(model.input_shape)} ({e})") from None
+        if not np.isfinite(v).all() or (key == 'std' and not (v > 0).all()):
+            raise ValueError(f"metadata {key} must be finite (and std > 0)")
+        setattr(model, key, v)
+    if (model.mean is None) != (model.std is None):
+        raise ValueError("metadata has only one of mean/std")
+    names = meta.get('class_names', [])
+    n_out = int(np.prod(model.layers[-1].out_shape))
+    if not isinstance(names, list) or (names and len(names) != n_out):
+        raise ValueError(f"metadata class_names must be a list of {n_out} names")
+    model.class_names = [str(c) for c in names]
 
 
 def _options(op, name):
@@ -91,7 +140,8 @@ def import_tflite(data):
         op = g.Operators(k)
         name = _opcode_name(r.m, op.OpcodeIndex())
         if name not in OPS:
-            raise ValueError(f"unsupported operator {name} at op {k}")
+            what = name if name.startswith('custom') else f"operator {name}"
+            raise ValueError(f"unsupported {what} at op {k}")
         ins = [int(i) for i in op.InputsAsNumpy()]
         out = int(op.Outputs(0))
         r.check_type(out, TensorType.INT8, f"op {k} ({name}) output")
@@ -137,8 +187,15 @@ def import_tflite(data):
                           filter_h=o.FilterHeight(), filter_w=o.FilterWidth())
         elif name == 'MEAN':
             axes = sorted(int(a) for a in r.data(ins[1], np.int32).reshape(-1))
-            if axes != [1, 2] or o is None or not o.KeepDims():
-                raise ValueError(f"op {k} (MEAN): only axes [1, 2] with keep_dims are supported")
+            if axes != [1, 2] or len(r.shape(ins[0])) != 4:
+                raise ValueError(f"op {k} (MEAN): only a mean over H and W (axes [1, 2]) of an "
+                                 f"N,H,W,C tensor is supported, got axes {axes}")
+            # keep_dims=False (Keras' GlobalAveragePooling2D) is the same arithmetic; only
+            # the output shape differs: (C,) instead of (1, 1, C).
+            keep = o is not None and o.KeepDims()
+            want = (1, 1, r.shape(ins[0])[3]) if keep else (r.shape(ins[0])[3],)
+            if shape != want:
+                raise ValueError(f"op {k} (MEAN): output shape {shape}, expected {want}")
         elif name == 'SOFTMAX':
             L.opts = dict(beta=float(o.Beta()) if o is not None else 1.0)
         ids[out] = len(layers) + 1
@@ -147,6 +204,9 @@ def import_tflite(data):
         raise ValueError("model has no operators")
     model = QModel(in_shape, float(s[0]), int(z[0]), layers)
     prepare(model)  # reject anything our engines cannot evaluate
+    meta = metadata(data)
+    if meta is not None:
+        _apply_metadata(model, meta)
     return model
 
 

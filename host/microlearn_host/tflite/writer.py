@@ -1,9 +1,13 @@
 """QModel -> .tflite bytes (int8, per-channel weights) without TensorFlow.
 
 Uses the generated schema classes of PyPI `tflite` and the flatbuffers
-Builder. Tensor shapes carry a leading batch dimension of 1.
+Builder. Tensor shapes carry a leading batch dimension of 1. What .tflite has
+no field for (the input mean/std applied before quantizing, the class names)
+goes into Model.metadata as a buffer named "microlearn" holding JSON; TFLM
+ignores metadata, importer.py reads it back.
 """
 import importlib
+import json
 
 import flatbuffers
 import numpy as np
@@ -59,7 +63,8 @@ class _Graph:
         self.tensors = []   # dicts: shape, dtype, scale, zp, qdim, buffer
         self.buffers = [None]  # buffer 0 is the conventional empty buffer
         self.ops = []       # (opcode, inputs, outputs, options_type, options_fn)
-        self.opcodes = []
+        self.opcodes = []   # builtin code, or (BuiltinOperator.CUSTOM, custom_code)
+        self.metadata = []  # (name, buffer index)
 
     def tensor(self, shape, dtype, scale=None, zp=None, qdim=0, data=None, name=''):
         buf = 0
@@ -98,8 +103,9 @@ def _layer_options(layer, p):
             b, 'Pool2DOptions', Padding=_PAD[p['padding']], StrideW=p['stride_w'],
             StrideH=p['stride_h'], FilterWidth=p['filter_w'], FilterHeight=p['filter_h'],
             FusedActivationFunction=act)
-    if op == 'MEAN':
-        return BuiltinOptions.ReducerOptions, lambda b: _table(b, 'ReducerOptions', KeepDims=True)
+    if op == 'MEAN':   # (C,) is Keras' GlobalAveragePooling2D: keep_dims=False
+        keep = len(layer.out_shape) == 3
+        return BuiltinOptions.ReducerOptions, lambda b: _table(b, 'ReducerOptions', KeepDims=keep)
     if op == 'RESHAPE':
         def fn(b):
             ns = _vec(b, (1,) + tuple(layer.out_shape), np.int32)
@@ -146,7 +152,27 @@ def build_graph(model, params=None):
         scales.append(f32(L.out_scale))
         opt_type, opt_fn = _layer_options(L, p)
         g.op(getattr(BuiltinOperator, op), ins, [out], opt_type, opt_fn)
+    meta = metadata_json(model)
+    if meta is not None:
+        g.buffers.append(np.frombuffer(meta, np.uint8))
+        g.metadata.append((METADATA_NAME, len(g.buffers) - 1))
     return g, act_ids
+
+
+METADATA_NAME = 'microlearn'
+
+
+def metadata_json(model):
+    """UTF-8 JSON of the input normalisation and class names (None when there are none)."""
+    meta = {}
+    for key in ('mean', 'std'):
+        v = getattr(model, key)
+        if v is not None:
+            a = np.asarray(v, np.float32)
+            meta[key] = {'shape': list(a.shape), 'data': [float(x) for x in a.reshape(-1)]}
+    if model.class_names:
+        meta['class_names'] = [str(c) for c in model.class_names]
+    return json.dumps(meta, ensure_ascii=False).encode() if meta else None
 
 
 def write(model, outputs='last'):
@@ -190,15 +216,22 @@ def serialize(g, graph_inputs, graph_outputs):
         op_offs.append(_table(b, 'Operator', OpcodeIndex=code_idx, Inputs=iv, Outputs=ov,
                               BuiltinOptionsType=opt_type, BuiltinOptions=opt))
 
+    meta_offs = [_table(b, 'Metadata', Name=b.CreateString(name), Buffer=buf)
+                 for name, buf in g.metadata]
     sg = _table(b, 'SubGraph', Tensors=_offsets(b, t_offs),
                 Inputs=_vec(b, graph_inputs, np.int32),
                 Outputs=_vec(b, graph_outputs, np.int32),
                 Operators=_offsets(b, op_offs), Name=b.CreateString('main'))
-    code_offs = [_table(b, 'OperatorCode', DeprecatedBuiltinCode=min(c, 127),
-                        BuiltinCode=c, Version=1) for c in g.opcodes]
+    code_offs = []
+    for c in g.opcodes:
+        c, custom = c if isinstance(c, tuple) else (c, None)
+        cc = b.CreateString(custom) if custom is not None else None
+        code_offs.append(_table(b, 'OperatorCode', DeprecatedBuiltinCode=min(c, 127),
+                                BuiltinCode=c, CustomCode=cc, Version=1))
     desc = b.CreateString('microlearn')
     root = _table(b, 'Model', Version=3, OperatorCodes=_offsets(b, code_offs),
                   Subgraphs=_offsets(b, [sg]), Description=desc,
-                  Buffers=_offsets(b, buf_offs))
+                  Buffers=_offsets(b, buf_offs),
+                  Metadata=_offsets(b, meta_offs) if meta_offs else None)
     b.Finish(root, file_identifier=b'TFL3')
     return bytes(b.Output())
