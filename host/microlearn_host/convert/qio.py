@@ -135,4 +135,4 @@ def load_any(path: str):
 
 
 def save_float(model, path: str) -> None:
-    atomic_write(path, model.save)
+    atomic_write(path, lambda tmp: nn.save_model(model, tmp))
