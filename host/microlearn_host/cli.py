@@ -4,7 +4,7 @@ Examples:
   microlearn train --dataset digits --out build/models/digits.npz
   microlearn quantize --model build/models/digits.npz --dataset digits --out build/models/digits.qmodel.npz
   microlearn eval --model build/models/digits.qmodel.npz --dataset digits --confusion build/digits.png
-  microlearn export --model build/models/digits.qmodel.npz --format tflite --out build/digits.tflite
+  microlearn export --model build/models/digits.qmodel.npz --out build/digits.tflite
   microlearn demo                                  train, quantize, run on the emulated RP2040 (m0)
   microlearn bench                                 measure speed and memory -> docs/benchmarks.md
   microlearn deploy --board rp2040 --port /dev/ttyACM0
@@ -16,6 +16,7 @@ import os
 import sys
 
 from .board import profiles as boards
+from .convert import cli_args
 
 
 def _cmd_boards(args):
@@ -52,39 +53,80 @@ def _cmd_bench(args):
     return bench_main(args)
 
 
+def _args_boards(s):
+    pass
+
+
+def _args_deploy(s):
+    s.add_argument("--board", required=True, help="board profile: " + ", ".join(boards.names()))
+    s.add_argument("--port", default="", help="serial port, e.g. /dev/ttyACM0 or /dev/ttyUSB0")
+    s.add_argument("--model", help="model file to copy too")
+    s.add_argument("--timeout", type=cli_args.positive_float, default=60,
+                   help="seconds to wait for the board")
+
+
+def _args_run(s):
+    s.add_argument("target", help="unix, unix32, m0, m3, or user (MICROPYTHON=path)")
+    s.add_argument("script")
+    s.add_argument("--timeout", type=cli_args.positive_float, default=120)
+
+
+def _args_demo(s):
+    s.add_argument("--dataset", default="digits", choices=("digits", "spoken-digits", "watch"))
+    s.add_argument("--targets", default="unix32,m0", help="comma-separated virtual boards")
+    s.add_argument("--seed", type=cli_args.nonneg_int, default=0)
+    s.add_argument("--out", help="output folder (default build/demo)")
+
+
+def _args_bench(s):
+    s.add_argument("--targets", default="unix,unix32,m0", help="comma-separated virtual boards")
+
+
+def _model_cmd(name):
+    """Handler of a model subcommand, imported when it runs (numpy, tflite load lazily)."""
+    def run(args):
+        from .convert import commands
+        return getattr(commands, "cmd_" + name)(args)
+    return run
+
+
+# name -> (handler, argument builder, one-line help, --help example: a real, runnable command)
+_COMMANDS = {
+    "train": (_model_cmd("train"), cli_args.train, "train the default model of a dataset",
+              cli_args.EXAMPLES["train"]),
+    "quantize": (_model_cmd("quantize"), cli_args.quantize,
+                 "float model -> int8 (.qmodel.npz, .tflite or .mlm)", cli_args.EXAMPLES["quantize"]),
+    "prune": (_model_cmd("prune"), cli_args.prune, "magnitude pruning with fine-tuning",
+              cli_args.EXAMPLES["prune"]),
+    "export": (_model_cmd("export"), cli_args.export, "write a model for a device (.tflite or .mlm)",
+               cli_args.EXAMPLES["export"]),
+    "import": (_model_cmd("import"), cli_args.import_,
+               "read an int8 .tflite, show it, optionally save it", cli_args.EXAMPLES["import"]),
+    "eval": (_model_cmd("eval"), cli_args.eval_,
+             "float and int8 (reference) accuracy, confusion matrix PNG", cli_args.EXAMPLES["eval"]),
+    "boards": (_cmd_boards, _args_boards, "list board profiles", "example:\n  microlearn boards"),
+    "deploy": (_cmd_deploy, _args_deploy, "copy microlearn (and a model) to a board with mpremote",
+               "example:\n  microlearn deploy --board rp2040 --port /dev/ttyACM0 --model digits.mlm"),
+    "run": (_cmd_run, _args_run, "run a device script on a virtual board",
+            "example:\n  microlearn run unix32 tests/device/check_dot.py"),
+    "demo": (_cmd_demo, _args_demo,
+             "train, quantize and run the default model on the emulated boards",
+             "example:\n  microlearn demo --dataset digits --targets unix32,m0"),
+    "bench": (_cmd_bench, _args_bench,
+              "measure speed and memory on the virtual boards, write docs/benchmarks.md",
+              "example:\n  microlearn bench --targets unix,unix32,m0"),
+}
+
+
 def build_parser():
     p = argparse.ArgumentParser(prog="microlearn", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
-    s = sub.add_parser("boards", help="list board profiles")
-    s.set_defaults(func=_cmd_boards)
-    s = sub.add_parser("deploy", help="copy microlearn (and a model) to a board with mpremote",
-                       epilog="example: microlearn deploy --board rp2040 --port /dev/ttyACM0 --model digits.mlm")
-    s.add_argument("--board", required=True, help="board profile: " + ", ".join(boards.names()))
-    s.add_argument("--port", default="", help="serial port, e.g. /dev/ttyACM0 or /dev/ttyUSB0")
-    s.add_argument("--model", help="model file to copy too")
-    s.add_argument("--timeout", type=float, default=60, help="seconds to wait for the board")
-    s.set_defaults(func=_cmd_deploy)
-    s = sub.add_parser("run", help="run a device script on a virtual board",
-                       epilog="example: microlearn run unix32 tests/device/check_dot.py")
-    s.add_argument("target", help="unix, unix32, m0, m3, or user (MICROPYTHON=path)")
-    s.add_argument("script")
-    s.add_argument("--timeout", type=float, default=120)
-    s.set_defaults(func=_cmd_run)
-    s = sub.add_parser("demo", help="train, quantize and run the default model on the emulated boards",
-                       epilog="example: microlearn demo --dataset digits --targets unix32,m0")
-    s.add_argument("--dataset", default="digits", choices=("digits", "spoken-digits", "watch"))
-    s.add_argument("--targets", default="unix32,m0", help="comma-separated virtual boards")
-    s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--out", help="output folder (default build/demo)")
-    s.set_defaults(func=_cmd_demo)
-    s = sub.add_parser("bench", help="measure speed and memory on the virtual boards, write docs/benchmarks.md",
-                       epilog="example: microlearn bench --targets unix,unix32,m0")
-    s.add_argument("--targets", default="unix,unix32,m0", help="comma-separated virtual boards")
-    s.set_defaults(func=_cmd_bench)
-    # Model commands (train, quantize, prune, export, import, eval) live with the converters.
-    from .convert import cli_args
-    cli_args.register(sub)
+    for name, (func, add_args, help_, example) in _COMMANDS.items():
+        s = sub.add_parser(name, help=help_, epilog=example,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        add_args(s)
+        s.set_defaults(func=func)
     return p
 
 

@@ -133,10 +133,14 @@ def confusion_png(matrix, class_names, path: str, title: str = "") -> None:
     if title:
         ax.set_title(title, fontsize=9)
     fig.tight_layout()
-    tmp = f"{path}.tmp{os.getpid()}.png"
+    d = os.path.dirname(os.path.abspath(path))
+    tmp = os.path.join(d, f".{os.path.basename(path)}.tmp{os.getpid()}.png")
     try:
+        os.makedirs(d, exist_ok=True)
         fig.savefig(tmp, format="png")
         os.replace(tmp, path)
+    except OSError as e:
+        raise OSError(f"{path}: cannot write it ({e.strerror or e})") from None
     finally:
         plt.close(fig)
         if os.path.exists(tmp):

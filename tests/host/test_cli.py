@@ -6,8 +6,6 @@ import pytest
 
 from microlearn_host import cli
 
-pytest.importorskip("tflite")
-
 
 def files(root):
     return sorted(os.path.relpath(os.path.join(d, f), root)
@@ -169,3 +167,168 @@ def test_eval_on_a_board(cwd, capsys):
     assert "on unix" in out and "outputs == reference" in out, out
     run_fail(capsys, ["eval", "--model", "build/models/digits.qmodel.npz", "--dataset", "digits",
                       "--boards", "nosuchboard"], "unknown board")
+
+
+# --- issue #7: what a new user hits -------------------------------------------------------
+
+def _magic(path, n=4):
+    with open(path, "rb") as f:
+        return f.read(n)
+
+
+def test_output_format_follows_the_extension(cwd, capsys):
+    """quantize/import/export write the format their --out names; .mlm files load on a board."""
+    from microlearn_host import modelfile
+    assert cli.main(["quantize", "--model", "build/models/digits.npz", "--dataset", "digits",
+                     "--out", "out/q.mlm"]) == 0
+    modelfile.read(open("out/q.mlm", "rb").read())
+    assert cli.main(["export", "--model", "build/models/digits.qmodel.npz",
+                     "--out", "out/e.tflite"]) == 0     # --format from the extension
+    assert _magic("out/e.tflite", 8)[4:] == b"TFL3"
+    assert cli.main(["import", "--tflite", "out/e.tflite", "--out", "out/i.mlm"]) == 0
+    assert modelfile.read(open("out/i.mlm", "rb").read())["class_names"]
+    capsys.readouterr()
+
+
+def test_format_mismatch_refused_before_any_work(cwd, capsys, monkeypatch):
+    from microlearn_host.convert import qio
+
+    def no_work(*a, **k):
+        raise AssertionError("the command started working before refusing its arguments")
+    monkeypatch.setattr(qio, "load_any", no_work)
+    q = "build/models/digits.qmodel.npz"
+    for argv, match in [
+            (["export", "--model", q, "--format", "tflite", "--out", "x.mlm"], "x.mlm"),
+            (["export", "--model", q, "--format", "mlm", "--out", "x.tflite"], "x.tflite"),
+            (["export", "--model", q, "--out", "x.bin"], "x.bin"),
+            (["quantize", "--model", "build/models/digits.npz", "--dataset", "digits",
+              "--out", "x.onnx"], "x.onnx"),
+            (["import", "--tflite", "out/e.tflite", "--out", "x.h5"], "x.h5"),
+            (["train", "--dataset", "digits", "--out", "x.mlm"], "x.mlm"),
+            (["prune", "--model", "build/models/digits.npz", "--dataset", "digits",
+              "--channels", "0.5", "--out", "x.tflite"], "x.tflite"),
+            (["eval", "--model", q, "--dataset", "digits", "--confusion", "c.txt"], "c.txt"),
+            (["eval", "--model", q, "--dataset", "digits", "--confusion", "junk.npz/c.png"],
+             "junk.npz"),
+            (["eval", "--model", q, "--dataset", "digits", "--confusion", "out"], "out")]:
+        if argv[0] == "eval" and "junk.npz" in argv[-1]:
+            open("junk.npz", "wb").close()    # a file where a directory is needed
+        err = run_fail(capsys, argv, match)
+        assert len(err.strip().splitlines()) == 1, err
+        assert "Traceback" not in err
+
+
+def test_eval_takes_an_mlm(cwd, capsys):
+    assert cli.main(["export", "--model", "build/models/digits.qmodel.npz", "--format", "mlm",
+                     "--out", "out/m.mlm"]) == 0
+    capsys.readouterr()
+    assert cli.main(["eval", "--model", "out/m.mlm", "--dataset", "digits"]) == 0
+    out = capsys.readouterr().out
+    assert cli.main(["eval", "--model", "build/models/digits.qmodel.npz", "--dataset",
+                     "digits"]) == 0
+    assert out.splitlines()[0] == capsys.readouterr().out.splitlines()[0]
+    with open("out/m.mlm", "rb") as f:
+        data = bytearray(f.read())
+    data[-1] ^= 1
+    with open("bad.mlm", "wb") as f:
+        f.write(data)
+    run_fail(capsys, ["eval", "--model", "bad.mlm", "--dataset", "digits"], "bad.mlm: CRC")
+
+
+def test_confusion_directory_is_made(cwd, capsys):
+    assert cli.main(["eval", "--model", "build/models/digits.qmodel.npz", "--dataset", "digits",
+                     "--confusion", "out/new/dir/c.png"]) == 0
+    assert _magic("out/new/dir/c.png") == b"\x89PNG"
+
+
+def test_bad_numbers_refused(cwd, capsys):
+    d = ["--dataset", "digits"]
+    for argv, match in [(["train", *d, "--out", "t.npz", "--epochs", "0"], "--epochs"),
+                        (["train", *d, "--out", "t.npz", "--epochs", "-3"], "--epochs"),
+                        (["train", *d, "--out", "t.npz", "--batch-size", "-1"], "--batch-size"),
+                        (["train", *d, "--out", "t.npz", "--lr", "0"], "--lr"),
+                        (["train", *d, "--out", "t.npz", "--lr", "nan"], "--lr"),
+                        (["train", *d, "--out", "t.npz", "--patience", "0"], "--patience"),
+                        (["train", *d, "--out", "t.npz", "--seed", "-1"], "--seed"),
+                        (["quantize", "--model", "build/models/digits.npz", *d, "--out", "q.tflite",
+                          "--qat-epochs", "-2"], "--qat-epochs"),
+                        (["prune", "--model", "build/models/digits.npz", *d, "--channels", "0.5",
+                          "--epochs", "-1", "--out", "p.npz"], "--epochs"),
+                        (["prune", "--model", "build/models/digits.npz", *d, "--sparsity", "0",
+                          "--out", "p.npz"], "--sparsity"),
+                        (["run", "unix", "x.py", "--timeout", "0"], "--timeout")]:
+        run_fail(capsys, argv, match)
+
+
+def test_errors_name_the_users_path(cwd, capsys):
+    open("afile", "wb").close()
+    err = run_fail(capsys, ["export", "--model", "build/models/digits.qmodel.npz",
+                            "--out", "afile/x.tflite"], "afile")
+    assert ".tmp" not in err, err
+    os.makedirs("bdir.tflite", exist_ok=True)
+    err = run_fail(capsys, ["export", "--model", "build/models/digits.qmodel.npz",
+                            "--out", "bdir.tflite"], "bdir.tflite")
+    assert ".tmp" not in err, err
+
+
+def test_train_progress_and_early_stopping(cwd, capsys, monkeypatch):
+    import io
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+    for extra, bar in (([], True), (["--quiet"], False)):
+        tty = Tty()
+        monkeypatch.setattr("sys.stderr", tty)
+        assert cli.main(["train", "--dataset", "digits", "--out", "out/es.npz", "--epochs", "30",
+                         "--patience", "1", *extra]) == 0
+        out = capsys.readouterr().out
+        assert ("/30:" in tty.getvalue()) == bar, tty.getvalue()
+        assert "early stopping at epoch" in out and "best epoch" in out and "val loss" in out, out
+    # not a terminal (a log file, CI): no bar unless asked for
+    assert cli.main(["train", "--dataset", "digits", "--out", "out/es.npz", "--epochs", "1"]) == 0
+    cap = capsys.readouterr()
+    assert "/1:" not in cap.err and "ran all 1 epochs" in cap.out, cap
+
+
+def test_every_subcommand_help_has_a_runnable_example(capsys):
+    import shlex
+    parser = cli.build_parser()
+    assert set(cli._COMMANDS) >= {"train", "quantize", "prune", "export", "import", "eval",
+                                  "boards", "deploy", "run", "demo", "bench"}
+    for name in cli._COMMANDS:
+        assert cli.main([name, "--help"]) == 0
+        lines = [l.strip() for l in capsys.readouterr().out.splitlines()
+                 if l.strip().startswith(f"microlearn {name}")]
+        assert lines, f"{name} --help shows no example"
+        for line in lines:
+            argv = shlex.split(line.split("  #")[0])[1:]
+            args = parser.parse_args(argv)    # exits (SystemExit) if the example does not parse
+            assert args.command == name
+
+
+def test_import_keeps_normalisation_and_names(cwd, capsys):
+    """export -> import (no --dataset) -> eval: the same accuracy as the original model."""
+    q = "build/models/digits.qmodel.npz"
+    assert cli.main(["eval", "--model", q, "--dataset", "digits"]) == 0
+    want = capsys.readouterr().out.splitlines()[0]
+    assert cli.main(["export", "--model", q, "--out", "out/k.tflite"]) == 0
+    assert cli.main(["import", "--tflite", "out/k.tflite", "--out", "out/k.qmodel.npz"]) == 0
+    assert "warning" not in capsys.readouterr().err
+    for m in ("out/k.qmodel.npz", "out/k.tflite"):
+        assert cli.main(["eval", "--model", m, "--dataset", "digits"]) == 0
+        cap = capsys.readouterr()
+        assert cap.out.splitlines()[0] == want and "warning" not in cap.err, cap
+
+
+def test_import_foreign_tflite_warns(cwd, capsys):
+    from microlearn_host.convert import qio
+    qm = qio.load_qmodel_npz("build/models/digits.qmodel.npz")
+    qm.mean = qm.std = None
+    qm.class_names = []
+    with open("foreign.tflite", "wb") as f:
+        f.write(qio.tflite_bytes(qm))
+    assert cli.main(["import", "--tflite", "foreign.tflite", "--out", "out/f.qmodel.npz"]) == 0
+    err = [l for l in capsys.readouterr().err.splitlines() if l.strip()]
+    assert len(err) == 1 and "warning" in err[0] and "normalised" in err[0] \
+        and "import --dataset" in err[0], err

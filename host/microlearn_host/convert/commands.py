@@ -1,17 +1,19 @@
 """Handlers of the model subcommands (train, quantize, prune, export, import, eval);
-the argparse side is in cli_args.py.
+the argparse side is in cli_args.py, the table of commands in cli.py.
 
-Every command checks its inputs before writing anything and writes outputs
-atomically (qio.atomic_write), so a failed command leaves no file behind.
+Every command checks its inputs and output names (paths.out_kind: the extension
+picks the format) before any work, and writes outputs atomically
+(qio.atomic_write), so a failed command leaves no file behind.
 Errors are ValueError/OSError, which cli.main turns into a message and exit 1.
 """
 from __future__ import annotations
 
-import importlib.util
 import os
 import sys
 
 import numpy as np
+
+from .paths import out_kind
 
 
 def _dataset(name):
@@ -46,13 +48,35 @@ def _need_dataset(args, why):
     return _dataset(args.dataset)
 
 
+def _progress(args) -> bool:
+    """Progress bar by default on a terminal; --quiet never, --verbose always."""
+    if args.quiet:
+        return False
+    return bool(args.verbose or sys.stderr.isatty())
+
+
+def _how_it_ended(h) -> str:
+    best = h.best_epoch
+    at = (f"best epoch {best + 1} (val loss {h.val_loss[best]:.4f}, "
+          f"val accuracy {100 * h.val_accuracy[best]:.2f}%)") if h.val_loss else ""
+    if h.stopped_early:
+        return (f"early stopping at epoch {len(h.loss)}: no lower val loss for "
+                f"{len(h.loss) - 1 - best} epochs; keeping {at}")
+    return f"ran all {len(h.loss)} epochs; keeping {at}"
+
+
 def cmd_train(args):
     from .. import pipeline
     from . import evaluate as ev, qio
-    over = {} if args.epochs is None else {"epochs": args.epochs}
-    model, ds = pipeline.train_default(args.dataset, seed=args.seed, verbose=args.verbose, **over)
+    out_kind(args.out, ("npz",), hint=" (train writes the float model; `microlearn export` "
+             "or `quantize` make .mlm and .tflite)")
+    over = {k: v for k, v in (("epochs", args.epochs), ("batch_size", args.batch_size),
+                              ("lr", args.lr), ("patience", args.patience)) if v is not None}
+    model, ds = pipeline.train_default(args.dataset, seed=args.seed, verbose=_progress(args),
+                                       **over)
     acc = ev.accuracy(ev.float_predict(model, ds.x_test), ds.y_test)
     qio.save_float(model, args.out)
+    print(_how_it_ended(model.history))
     print(f"{args.dataset}: {model.num_params()} params, {len(model.history.loss)} epochs in "
           f"{model.train_seconds:.1f} s, float test accuracy {100 * acc:.2f}% -> {args.out}")
     return 0
@@ -60,20 +84,20 @@ def cmd_train(args):
 
 def cmd_quantize(args):
     from . import evaluate as ev, qio
+    out_kind(args.out, ("npz", "tflite", "mlm"))
     model, ds = _float_model_and_dataset(args, " is already quantized")
     qm = _quantize(model, ds, args)
     acc = ev.accuracy(ev.int8_predict(qm, ds.x_test), ds.y_test)
     qio.save_qmodel(qm, args.out)
     print(f"int8 test accuracy {100 * acc:.2f}%, {ev.qmodel_bytes(qm)['total']} parameter "
           f"bytes -> {args.out}")
-    if args.out.endswith(".tflite") and qm.mean is not None:
-        print("note: .tflite has no place for mean/std: normalise inputs before quantizing "
-              "(or save as .qmodel.npz)", file=sys.stderr)
     return 0
 
 
 def cmd_prune(args):
     from . import evaluate as ev, prune, qio
+    if args.out:
+        out_kind(args.out, ("npz",), hint=" (a pruned float model)")
     model, ds = _float_model_and_dataset(args, ": pruning needs the float model (.npz), not an int8 one")
     if args.table:
         print(prune.format_table(prune.tradeoff_table(model, ds, epochs=args.epochs,
@@ -99,10 +123,16 @@ def cmd_prune(args):
 
 def cmd_export(args):
     from . import qio
+    fmt = out_kind(args.out, ("tflite", "mlm"))
+    if args.format and args.format != fmt:
+        raise ValueError(f"--format {args.format} but --out {args.out} names a .{fmt} file; "
+                         f"give a .{args.format} name (or leave --format out)")
+    if args.board and fmt != "mlm":
+        raise ValueError("--board checks an .mlm against a board's heap; --out must be .mlm")
     kind, model = qio.load_any(args.model)
     qm = model if kind == "int8" else _quantize(
         model, _need_dataset(args, "to calibrate a float model"), args)
-    if args.format == "tflite":
+    if fmt == "tflite":
         data = qio.tflite_bytes(qm)
     else:
         from .. import modelfile
@@ -113,21 +143,28 @@ def cmd_export(args):
             print(f"fits {args.board}: {n['total']} of {budget.boards.load(args.board)['heap_bytes']} "
                   f"heap bytes (model {n['model']}, arena {n['arena']}, code {n['code']})")
     qio.atomic_write_bytes(args.out, data)
-    print(f"{args.format}: {len(data)} bytes -> {args.out}")
+    print(f"{fmt}: {len(data)} bytes -> {args.out}")
     return 0
 
 
 def cmd_import(args):
     from . import evaluate as ev, qio
+    if args.out:
+        out_kind(args.out, ("npz", "tflite", "mlm"))
     if not os.path.isfile(args.tflite):
         raise ValueError(f"no such file: {args.tflite}")
     with open(args.tflite, "rb") as f:
-        qm = qio.qmodel_from_tflite(f.read(), args.tflite)
+        data = f.read()
+    qm = qio.qmodel_from_tflite(data, args.tflite)
     if args.dataset:  # attach the normalisation the model was trained with
         ds = _dataset(args.dataset)
         from ..pipeline import check_compatible
         check_compatible(qm.input_shape, ev.num_classes(qm), ds)
         qm.mean, qm.std, qm.class_names = ds.mean, ds.std, list(ds.class_names)
+    elif qm.mean is None:
+        print(f"warning: {args.tflite} has no microlearn metadata (input mean/std, class "
+              f"names): the model will expect already-normalised input; `microlearn import "
+              f"--dataset NAME` reattaches them", file=sys.stderr)
     print(f"input {tuple(qm.input_shape)} scale {qm.input_scale:.6g} zp {qm.input_zp}")
     for i, L in enumerate(qm.layers):
         n = 0 if L.weights is None else L.weights.size
@@ -166,6 +203,8 @@ def _eval_data(args, n_classes, input_shape):
 
 def cmd_eval(args):
     from . import evaluate as ev, qio
+    if args.confusion:
+        out_kind(args.confusion, ("png",), "--confusion")
     kind, model = qio.load_any(args.model)
     if kind == "float":
         x, y, names, what, ds = _eval_data(args, int(np.prod(model.output_shape)),

@@ -1,4 +1,4 @@
-"""Persist QModels and load any model file (float .npz, .qmodel.npz, .tflite).
+"""Persist QModels and load any model file (float .npz, .qmodel.npz, .tflite, .mlm).
 
 A .qmodel.npz holds the .tflite bytes made by tflite.writer plus what .tflite
 cannot carry for us: the input normalisation (mean/std, applied before
@@ -22,13 +22,21 @@ FLOAT_FORMAT = "microlearn.nn.Sequential"
 
 
 def atomic_write(path: str, write) -> None:
-    """write(tmp_path) then rename to path; the temporary file never survives."""
+    """write(tmp_path) then rename to path; the temporary file never survives, and an
+    error names `path` (the user's name), not the temporary one."""
+    from .paths import check_writable
+    try:
+        check_writable(path)
+    except ValueError as e:
+        raise OSError(str(e)) from None
     d = os.path.dirname(os.path.abspath(path))
-    os.makedirs(d, exist_ok=True)
     tmp = os.path.join(d, f".{os.path.basename(path)}.tmp{os.getpid()}")
     try:
+        os.makedirs(d, exist_ok=True)
         write(tmp)
         os.replace(tmp, path)
+    except OSError as e:
+        raise OSError(f"{path}: cannot write it ({e.strerror or e})") from None
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
@@ -57,9 +65,16 @@ def qmodel_from_tflite(data: bytes, source: str = "tflite data"):
 
 
 def save_qmodel(qm, path: str) -> None:
-    """.tflite -> plain tflite bytes (no normalisation!); anything else -> .qmodel.npz."""
+    """The format the extension names: .mlm (modelfile), .tflite (mean/std and class names
+    in its metadata) or .npz (.qmodel.npz); ValueError for any other."""
+    from .paths import out_kind
+    kind = out_kind(path, ("npz", "tflite", "mlm"))
+    if kind == "mlm":
+        from .. import modelfile
+        atomic_write_bytes(path, modelfile.write(qm))
+        return
     data = tflite_bytes(qm)
-    if path.endswith(".tflite"):
+    if kind == "tflite":
         atomic_write_bytes(path, data)
         return
     meta = {"class_names": [str(c) for c in qm.class_names]}
@@ -124,6 +139,9 @@ def load_any(path: str):
     if path.endswith(".tflite"):
         with open(path, "rb") as f:
             return "int8", qmodel_from_tflite(f.read(), path)
+    if path.endswith(".mlm"):
+        from .. import modelfile_import
+        return "int8", modelfile_import.read_file(path)
     a = _read_npz(path)
     fmt = str(a.get("format", ""))
     if fmt == QFORMAT:
@@ -131,7 +149,7 @@ def load_any(path: str):
     if fmt == FLOAT_FORMAT:
         return "float", nn.load_model(path)
     raise ValueError(f"{path}: unknown model file (format entry {fmt!r}); expected a float "
-                     f"model .npz, a .qmodel.npz or a .tflite")
+                     f"model .npz, a .qmodel.npz, a .tflite or an .mlm")
 
 
 def save_float(model, path: str) -> None:
