@@ -159,3 +159,33 @@ def test_conv1d_on_watch_windows_trains():
     hist = model.fit(ds.x_train, ds.y_train, validation_data=(ds.x_val, ds.y_val),
                      epochs=2, lr=3e-3, verbose=False)
     assert min(hist.val_loss) < before
+
+
+@pytest.mark.parametrize("kw, problem", [(dict(epochs=0), "epochs"), (dict(epochs=-3), "epochs"),
+                                         (dict(batch_size=0), "batch_size"),
+                                         (dict(batch_size=-32), "batch_size"),
+                                         (dict(lr=0.0), "lr"), (dict(lr=-1e-3), "lr"),
+                                         (dict(lr=float("inf")), "lr"), (dict(patience=0), "patience")])
+def test_fit_refuses_bad_numbers(digits, kw, problem):
+    model = nn.Sequential([nn.Flatten(), nn.Dense(10)], input_shape=(8, 8, 1))
+    before = model.get_weights()
+    with pytest.raises(ValueError, match=problem):
+        model.fit(digits.x_train[:64], digits.y_train[:64], verbose=False, **kw)
+    for k, v in model.get_weights().items():
+        np.testing.assert_array_equal(v, before[k])
+
+
+def test_fit_pins_blas_to_one_thread(digits, monkeypatch):
+    """Training runs with one BLAS thread (a fixed summation order on every machine)."""
+    from threadpoolctl import threadpool_info
+    from microlearn_host.nn import train
+    seen = []
+    real = train._fit
+
+    def spy(*a, **k):
+        seen.append([i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"])
+        return real(*a, **k)
+    monkeypatch.setattr(train, "_fit", spy)
+    model = nn.Sequential([nn.Flatten(), nn.Dense(10)], input_shape=(8, 8, 1))
+    model.fit(digits.x_train[:64], digits.y_train[:64], epochs=1, verbose=False)
+    assert seen and seen[0] and all(n == 1 for n in seen[0]), seen

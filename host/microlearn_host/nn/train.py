@@ -7,6 +7,7 @@ weights in the same environment (same NumPy/BLAS and thread count).
 from __future__ import annotations
 
 import contextlib
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -51,6 +52,15 @@ def fit(model, x, y, validation_data=None, epochs: int = 20, batch_size: int = 3
     epoch are restored. Without it, all epochs run and the last weights stay.
     threads: BLAS threads while training (None = leave as is).
     """
+    for name, v, ok in (("epochs", epochs, isinstance(epochs, (int, np.integer)) and epochs >= 1),
+                        ("batch_size", batch_size,
+                         isinstance(batch_size, (int, np.integer)) and batch_size >= 1),
+                        ("lr", lr, isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0),
+                        ("patience", patience,
+                         isinstance(patience, (int, np.integer)) and patience >= 1)):
+        if not ok:
+            raise ValueError(f"{name} must be {'a finite number > 0' if name == 'lr' else 'an integer >= 1'}"
+                             f", got {v!r}")
     with blas_threads(threads):
         return _fit(model, x, y, validation_data, epochs, batch_size, lr, seed, patience,
                     verbose)
@@ -99,6 +109,10 @@ def _fit(model, x, y, validation_data, epochs, batch_size, lr, seed, patience, v
                 waited += 1
         if validation_data is not None and waited >= patience:
             hist.stopped_early = True
+            # end the bar at 100% and say why, rather than leave it stuck part-way
+            bar.total = bar.n
+            bar.set_description(f"early stop at epoch {epoch + 1}/{epochs} "
+                                f"(best {hist.best_epoch + 1})")
             break
     bar.close()
     if best_weights is not None:
