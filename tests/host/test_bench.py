@@ -65,3 +65,26 @@ def test_kernel_cases():
         # weights (padded to 4) + bias, mult, shift (int32 per channel)
         assert size == ((c["w"] + 3) & ~3) + 12 * c["n_ch"]
     json.dumps(meta)
+
+
+def test_dot_table_units():
+    """The unit column names the unit of the figures beside it, not the board's clock."""
+    from microlearn_host.bench import report
+    text = report.dot_table({"unix": {"unit": "us", "viper": (100.0, 25600), "plain": (3000.0, 25600)},
+                             "m0": {"unit": "instructions", "viper": (200000, 65536), "plain": (5e6, 65536)}})
+    rows = {r.split("|")[1].strip(): [c.strip() for c in r.split("|")[1:-1]]
+            for r in text.splitlines() if r.startswith("| unix") or r.startswith("| m0")}
+    assert rows["unix"][1] == "M MAC/s (higher is better)", rows
+    assert rows["unix"][2] == "256.00" and rows["unix"][3] == "8.53", rows
+    assert rows["m0"][1] == "instr/MAC (lower is better)", rows
+    assert rows["m0"][2] == "3.1" and rows["m0"][3] == "76.3", rows
+    assert " us " not in text and "| us |" not in text
+
+
+def test_header_says_what_varies_between_machines():
+    from microlearn_host.bench import report
+    text = report.header(["unix", "m0"], "host", "2026-01-01")
+    assert "vary between machines" in text
+    for figure in ("float", "int8", "train s", "us"):
+        assert figure in text, figure
+    assert "do not vary" in text and "instructions" in text
