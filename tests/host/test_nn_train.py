@@ -1,4 +1,5 @@
 """Training end to end: digits accuracy, seeded determinism, early stopping, save/load."""
+import os
 import time
 
 import numpy as np
@@ -189,3 +190,35 @@ def test_fit_pins_blas_to_one_thread(digits, monkeypatch):
     model = nn.Sequential([nn.Flatten(), nn.Dense(10)], input_shape=(8, 8, 1))
     model.fit(digits.x_train[:64], digits.y_train[:64], epochs=1, verbose=False)
     assert seen and seen[0] and all(n == 1 for n in seen[0]), seen
+
+
+_TRAIN_AND_HASH = """
+import hashlib, numpy as np, threadpoolctl
+from microlearn_host import nn
+from microlearn_host.data import load
+ds = load("digits")
+m = nn.Sequential([nn.Conv2D(8, 3, padding="same", activation="relu"), nn.MaxPool2D(2),
+                   nn.Flatten(), nn.Dense(10)], input_shape=ds.input_shape, seed=0,
+                  mean=ds.mean, std=ds.std)
+m.fit(ds.x_train[:300], ds.y_train[:300], epochs=2, seed=0, verbose=False)
+arch = [i.get("architecture") for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"]
+w = m.get_weights()
+print(arch, hashlib.sha1(b"".join(w[k].tobytes() for k in sorted(w))).hexdigest())
+"""
+
+
+def test_training_does_not_depend_on_the_cpus_blas_kernels():
+    """OpenBLAS picks its kernels per CPU (what differs between machines); forcing two
+    different ones on this machine must give bit-identical weights."""
+    import subprocess
+    import sys
+    host = os.path.join(os.path.dirname(__file__), "..", "..", "host")
+    outs = []
+    for core in ("Haswell", "Sandybridge"):
+        env = dict(os.environ, OPENBLAS_CORETYPE=core, PYTHONPATH=os.path.abspath(host))
+        r = subprocess.run([sys.executable, "-c", _TRAIN_AND_HASH], env=env, capture_output=True,
+                           text=True, timeout=300)
+        assert r.returncode == 0, r.stderr
+        outs.append(r.stdout.split("] ")[-1].strip())
+        assert core in r.stdout, f"OPENBLAS_CORETYPE={core} did not take: {r.stdout}"
+    assert outs[0] == outs[1]

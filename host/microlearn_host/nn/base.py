@@ -13,6 +13,18 @@ import numpy as np
 ACTIVATIONS = (None, "relu", "relu6")
 
 
+def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a @ b with the same float rounding on every machine.
+
+    `@` goes to BLAS, whose kernels (chosen per CPU at run time: Haswell, SkylakeX, ...)
+    sum in different orders: with the same seed, spoken-digits trained to 98.00% with
+    OpenBLAS's Haswell kernels and 98.22% with its SkylakeX ones on one machine.
+    np.einsum (optimize=False) runs numpy's own loops, whose order does not depend on
+    the CPU; our matrices are small, so the cost is modest (see nn/train.py).
+    """
+    return np.einsum("ik,kj->ij", a, b, optimize=False)
+
+
 def check_activation(activation):
     if activation not in ACTIVATIONS:
         raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")

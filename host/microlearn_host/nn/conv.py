@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Layer, activate, activation_grad, check_activation, init_uniform
+from .base import Layer, activate, activation_grad, check_activation, init_uniform, matmul
 from .padding import check_padding, crop_nhwc, geometry, pad_nhwc, pair, window_slice
 
 
@@ -74,7 +74,7 @@ class Conv2D(Layer):
         self._xp_shape = xp.shape
         self._cols = im2col(xp, self.kernel_size, self.strides, oh, ow)
         w2 = self._p("W", x.dtype).reshape(self.filters, -1)
-        z = self._cols @ w2.T + self._p("b", x.dtype)
+        z = matmul(self._cols, w2.T) + self._p("b", x.dtype)
         self._y = activate(z.reshape(x.shape[0], oh, ow, self.filters), self.activation)
         return self._y
 
@@ -82,9 +82,9 @@ class Conv2D(Layer):
         oh, ow, _ = self.output_shape
         dz = activation_grad(dy, self._y, self.activation).reshape(-1, self.filters)
         w = self._p("W", dz.dtype)
-        self.grads["W"] = (dz.T @ self._cols).reshape(w.shape)
+        self.grads["W"] = matmul(dz.T, self._cols).reshape(w.shape)
         self.grads["b"] = dz.sum(axis=0)
-        dcols = dz @ w.reshape(self.filters, -1)
+        dcols = matmul(dz, w.reshape(self.filters, -1))
         dxp = col2im(dcols, self._xp_shape, self.kernel_size, self.strides, oh, ow)
         return crop_nhwc(dxp, self._pads)
 

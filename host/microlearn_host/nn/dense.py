@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Layer, activate, activation_grad, check_activation, init_uniform
+from .base import Layer, activate, activation_grad, check_activation, init_uniform, matmul
 
 
 class Dense(Layer):
@@ -32,11 +32,12 @@ class Dense(Layer):
 
     def forward(self, x, training=False):
         self._x = x
-        self._y = activate(x @ self._p("W", x.dtype).T + self._p("b", x.dtype), self.activation)
+        self._y = activate(matmul(x, self._p("W", x.dtype).T) + self._p("b", x.dtype),
+                           self.activation)
         return self._y
 
     def backward(self, dy):
         dz = activation_grad(dy, self._y, self.activation)
-        self.grads["W"] = dz.T @ self._x
+        self.grads["W"] = matmul(dz.T, self._x)
         self.grads["b"] = dz.sum(axis=0)
-        return dz @ self._p("W", dz.dtype)
+        return matmul(dz, self._p("W", dz.dtype))

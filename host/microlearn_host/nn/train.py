@@ -1,8 +1,9 @@
 """Mini-batch training with Adam, early stopping on validation loss, tqdm progress.
 
 Determinism: batch order comes from np.random.default_rng(seed) and weights /
-dropout from the model's own seed, so the same seeds give bit-identical
-weights in the same environment (same NumPy/BLAS and thread count).
+dropout from the model's own seed, and matrix products avoid BLAS (base.matmul),
+so the same seeds give bit-identical weights on any x86-64 machine with the same
+NumPy, whatever BLAS kernels its CPU gets.
 """
 from __future__ import annotations
 
