@@ -112,21 +112,25 @@ def _gap_model(rng):
                rng.integers(-500, 500, 4).astype(np.int32), rng.uniform(0.002, 0.01, 4))])
 
 
+def _keras_gap_tflite(rng):
+    """_gap_model as Keras writes it: MEAN with keep_dims=False and a (1, C) output."""
+    from tflite.BuiltinOptions import BuiltinOptions
+    g, ids = writer.build_graph(_gap_model(rng))
+    k = 1   # the MEAN op: rewrite its options and output shape
+    code, ins, outs, _, _ = g.ops[k]
+    g.ops[k] = (code, ins, outs, BuiltinOptions.ReducerOptions,
+                lambda b: writer._table(b, 'ReducerOptions', KeepDims=False))
+    g.tensors[outs[0]]['shape'] = [1, 6]
+    return writer.serialize(g, [ids[0]], [ids[-1]])
+
+
 def test_mean_without_keep_dims_matches_tflite_micro():
     """Keras exports GlobalAveragePooling2D as MEAN(axes [1, 2], keep_dims=False)."""
-    from tflite.BuiltinOptions import BuiltinOptions
     from microlearn_host import modelfile
     from microlearn_host.tflite import oracle
     for seed in range(5):
         rng = np.random.default_rng([SALT, 600, seed])
-        m = _gap_model(rng)
-        g, ids = writer.build_graph(m)
-        k = 1   # the MEAN op: rewrite its options and output shape as Keras writes them
-        code, ins, outs, _, _ = g.ops[k]
-        g.ops[k] = (code, ins, outs, BuiltinOptions.ReducerOptions,
-                    lambda b: writer._table(b, 'ReducerOptions', KeepDims=False))
-        g.tensors[outs[0]]['shape'] = [1, 6]
-        data = writer.serialize(g, [ids[0]], [ids[-1]])
+        data = _keras_gap_tflite(rng)
         m2 = importer.import_tflite(data)
         assert tuple(m2.layers[1].out_shape) == (6,)
         orc = oracle.Oracle(data)
@@ -141,6 +145,16 @@ def test_mean_without_keep_dims_matches_tflite_micro():
         np.testing.assert_array_equal(np.asarray(orc2.run(x)[0]).reshape(-1),
                                       np.asarray(orc.run(x)[0]).reshape(-1))
         modelfile.read(modelfile.write(m2))
+
+
+def test_mean_without_keep_dims_runs_on_the_boards():
+    """The imported model's .mlm (MEAN output rank 1) on the device engine == reference."""
+    from microlearn_host.board import device_eval
+    rng = np.random.default_rng([SALT, 601])
+    m = importer.import_tflite(_keras_gap_tflite(rng))
+    x = rng.normal(0, 3, size=(20,) + tuple(m.input_shape)).astype(np.float32)
+    for board in ("unix32", "m0"):
+        device_eval.compare(m, device_eval.run(m, x, board), board)
 
 
 def test_custom_operator_named():
