@@ -278,3 +278,33 @@ if __name__ == "__main__":
     with open(FIXTURE, "w") as f:
         f.write(fixture_source())
     print("wrote", FIXTURE)
+
+
+def test_mlm_reads_back_to_the_same_qmodel():
+    """convert.mlm_import (eval --model x.mlm): every op, zero multipliers included, rebuilds a
+    QModel that writes the same bytes and computes the same outputs."""
+    from microlearn_host.convert import mlm_import
+    n = 0
+    for k in range(len(randmodel.OPS) + 1):
+        for s in range(25):
+            rng = np.random.default_rng([11, k, s])
+            m = randmodel.random_small_model(rng) if k == len(randmodel.OPS) else \
+                randmodel.random_layer_model(rng, randmodel.OPS[k])
+            data = modelfile.write(m)
+            q = mlm_import.to_qmodel(data)
+            assert modelfile.write(q) == data, (k, s)
+            x = randmodel.random_input(rng, m, 0.5)
+            np.testing.assert_array_equal(reference.run(q, x)[-1], reference.run(m, x)[-1],
+                                          err_msg=f"op {k} seed {s}")
+            n += 1
+    assert n == 25 * (len(randmodel.OPS) + 1)
+    # a multiplier no float32 scale gives (CRC made right): refused, not silently changed
+    m = randmodel.random_layer_model(np.random.default_rng([11, 0, 0]), 'FULLY_CONNECTED')
+    rec = modelfile.read(modelfile.write(m))
+    L = rec['layers'][0]
+    b = bytearray(modelfile.write(m))
+    n_out = L['p'][1]
+    pos = L['blob_off'] + ((L['p'][0] * n_out + 3) & ~3) + 4 * n_out   # mult[0]
+    struct.pack_into("<i", b, pos, struct.unpack_from("<i", b, pos)[0] ^ 1)
+    with pytest.raises(ValueError, match="layer 0 \\(FULLY_CONNECTED\\) channel 0"):
+        mlm_import.to_qmodel(_recrc(b))

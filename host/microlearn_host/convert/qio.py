@@ -140,8 +140,8 @@ def load_any(path: str):
         with open(path, "rb") as f:
             return "int8", qmodel_from_tflite(f.read(), path)
     if path.endswith(".mlm"):
-        from .. import modelfile_import
-        return "int8", modelfile_import.read_file(path)
+        from . import mlm_import
+        return "int8", mlm_import.read_file(path)
     a = _read_npz(path)
     fmt = str(a.get("format", ""))
     if fmt == QFORMAT:

@@ -7,9 +7,9 @@ and the rebuilt model must write exactly the same bytes: anything else is refuse
 """
 import numpy as np
 
-from . import modelfile
-from .quant import qmath
-from .quant.qmodel import QLayer, QModel, activation_range, f32, out_size
+from .. import modelfile
+from ..quant import qmath
+from ..quant.qmodel import QLayer, QModel, activation_range, f32, out_size
 
 _ULPS = (0, -1, 1, -2, 2, -3, 3)
 
