@@ -60,7 +60,8 @@ def build_parser():
     s.set_defaults(func=_cmd_boards)
     s = sub.add_parser("deploy", help="copy microlearn (and a model) to a board with mpremote",
                        epilog="example: microlearn deploy --board rp2040 --port /dev/ttyACM0 --model digits.mlm")
-    s.add_argument("--board", required=True, help="board profile: " + ", ".join(boards.names()))
+    s.add_argument("--board", required=True, help="board profile: %s, or the path of a profile .json"
+                   % ", ".join(boards.names()))
     s.add_argument("--port", default="", help="serial port, e.g. /dev/ttyACM0 or /dev/ttyUSB0")
     s.add_argument("--model", help="model file to copy too")
     s.add_argument("--timeout", type=float, default=60, help="seconds to wait for the board")
