@@ -157,7 +157,7 @@ def test_check_sees_new_version_after_import_in_session(lib_board, tmp_path, mon
     """The package imported earlier in the session must not fool the version check."""
     profile, port, fsdir = lib_board
     dp.deploy(profile, port, log=lambda s: None)
-    assert "@@ 0.1.0" in board_exec(port, "import microlearn, microlearn.engine\n"
+    assert "@@ " + dp._local_version() in board_exec(port, "import microlearn, microlearn.engine\n"
                                     "print('@@', microlearn.__version__)")
     # A changed package (a new version) on the host.
     dev = tmp_path / "device"
@@ -201,3 +201,31 @@ def test_profile_path(tmp_path):
 def test_no_board_given():
     with pytest.raises(BoardError, match=r"no board given.*--board rp2040.*known: esp32"):
         dp.deploy("", "/dev/null")
+
+
+def test_make_deploy_without_board_says_how():
+    env = {k: v for k, v in os.environ.items() if k not in ("BOARD", "PORT", "MAKEFLAGS")}
+    proc = subprocess.run(["make", "deploy"], cwd=profiles.ROOT, env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode != 0
+    assert "make deploy BOARD=" in proc.stderr and "esp32 rp2040" in proc.stderr, proc.stderr
+    assert "venv" not in proc.stdout + proc.stderr, "installs before saying what is missing"
+
+
+def test_readme_mip_install_from_checkout(lib_board):
+    """The README's `mpremote ... mip install package.json`, run in the checkout, installs a
+    package that imports (on the pty board: `resume`, which a Unix port needs, and the lib dir)."""
+    profile, port, fsdir = lib_board
+    with open(os.path.join(profiles.ROOT, "README.md")) as f:
+        cmd = [l.strip() for l in f if l.startswith("mpremote ") and " mip install " in l]
+    assert len(cmd) == 1, cmd
+    args = cmd[0].split("#")[0].split()
+    assert args[:2] == ["mpremote", "connect"] and args[3:5] == ["mip", "install"], args
+    exe = os.path.join(os.path.dirname(sys.executable), "mpremote")
+    argv = [exe, "connect", port, "resume", "mip", "install", "--target", "lib"] + args[5:]
+    proc = subprocess.run(argv, cwd=profiles.ROOT, capture_output=True, text=True, timeout=120,
+                          stdin=subprocess.DEVNULL)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (fsdir / "lib" / "microlearn" / "engine.py").exists()
+    assert "@@ " + dp._local_version() in board_exec(port, "import microlearn, microlearn.engine\n"
+                                    "print('@@', microlearn.__version__)")
