@@ -32,13 +32,16 @@ def _cmd_deploy(args):
 
 
 def _cmd_run(args):
-    from .board.runner import run_script
+    from .board.runner import readable, run_script
     if not os.path.isfile(args.script):
         raise ValueError("no such script: %s" % args.script)
-    res = run_script(args.target, args.script, timeout=args.timeout)
-    sys.stdout.write("\n".join(l for l in res.stdout.splitlines()) + "\n")
+    res = run_script(args.target, args.script, timeout=args.timeout,
+                     on_line=lambda line: print(readable(line), flush=True))
+    if res.status == "timeout":
+        raise OSError("%s on %s did not finish within %g s (stopped it)"
+                      % (args.script, args.target, args.timeout))
     if not res.ok:
-        sys.stderr.write(res.describe() + "\n")
+        sys.stderr.write("%s on %s failed:\n%s\n" % (args.script, args.target, res.traceback.strip()))
     return 0 if res.ok and not res.failed() else 1
 
 

@@ -76,6 +76,30 @@ class RunResult:
         return "\n".join(lines)
 
 
+def readable(line):
+    """A line of script output for people: "@@ <json>" results become "check NAME ok",
+    "check NAME FAILED: detail", "NAME = value", "done: N passed, M failed"."""
+    if not line.startswith("@@ "):
+        return line
+    try:
+        r = json.loads(line[3:])
+    except ValueError:
+        return line
+    if not isinstance(r, dict):
+        return json.dumps(r)
+    if "check" in r:
+        detail = r.get("detail")
+        if r.get("ok"):
+            return "check %s ok" % r["check"] + (" (%s)" % detail if detail else "")
+        return "check %s FAILED" % r["check"] + (": %s" % detail if detail is not None else "")
+    if "result" in r:
+        v = r.get("value")
+        return "%s = %s" % (r["result"], v if isinstance(v, str) else json.dumps(v))
+    if r.get("done"):
+        return "done: %s passed, %s failed" % (r.get("passed"), r.get("failed"))
+    return json.dumps(r)
+
+
 def _indent(text):
     return "\n".join("    " + l for l in text.splitlines())
 
