@@ -61,3 +61,15 @@ def test_progress_only_when_asked(digits_qmodel, capsys, monkeypatch):
     monkeypatch.setenv("MICROLEARN_PROGRESS", "0")
     device_eval.run(qm, ds.x_test[:5], "unix")
     assert capsys.readouterr().err == ""
+
+
+def test_bench_stage_lines_only_when_asked(capsys, monkeypatch):
+    from microlearn_host.bench import report
+    monkeypatch.delenv("MICROLEARN_PROGRESS", raising=False)
+    report.run_body("unix", "bench_dot.py")
+    assert capsys.readouterr().err == ""
+    monkeypatch.setenv("MICROLEARN_PROGRESS", "1")
+    report.run_body("unix", "bench_dot.py")
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == "bench: bench_dot on unix ..." and err[1].startswith("bench: bench_dot on unix: "), err
+    assert err[1].endswith(" s"), err
