@@ -41,7 +41,8 @@ def _cmd_run(args):
         raise OSError("%s on %s did not finish within %g s (stopped it)"
                       % (args.script, args.target, args.timeout))
     if not res.ok:
-        sys.stderr.write("%s on %s failed:\n%s\n" % (args.script, args.target, res.traceback.strip()))
+        sys.stderr.write("%s on %s failed:\n%s\n"
+                         % (args.script, args.target, res.traceback.strip()))
     return 0 if res.ok and not res.failed() else 1
 
 

@@ -148,7 +148,8 @@ def test_deploy_to_fresh_board_creates_lib(lib_board):
     logs = []
     dp.deploy(profile, port, log=logs.append)
     local = sorted(rel for rel, _ in dp.mpy.device_package("x64"))
-    assert sorted(str(p.relative_to(fsdir / "lib")) for p in (fsdir / "lib").rglob("*.mpy")) == local
+    lib = fsdir / "lib"
+    assert sorted(str(p.relative_to(lib)) for p in lib.rglob("*.mpy")) == local
     assert (fsdir / "board.json").exists(), "board.json belongs at the board's root"
     assert any("imported on the board" in l for l in logs), logs
 

@@ -198,8 +198,8 @@ def deploy(board_name, port, model=None, log=print, timeout=60):
     board_name is a profile name or the path of a profile file (*.json)."""
     board = boards.load(board_name)
     if board["kind"] == "qemu":
-        raise DeployError("board %s has no filesystem to deploy to; the test runner stages code there"
-                          % board_name)
+        raise DeployError("board %s has no filesystem to deploy to; the test runner stages code "
+                          "there" % board_name)
     if not port:
         raise DeployError("no PORT given: make deploy BOARD=%s PORT=/dev/ttyACM0" % board_name)
     files = plan(board, model)
@@ -236,8 +236,8 @@ def deploy(board_name, port, model=None, log=print, timeout=60):
     version = _local_version()
     got, where = remote.exec_json(_VERSION)
     if got != version:
-        raise DeployError("the board imports microlearn %s from %s, expected %s (another copy earlier "
-                          "on sys.path?)" % (got, where or "?", version))
+        raise DeployError("the board imports microlearn %s from %s, expected %s (another copy "
+                          "earlier on sys.path?)" % (got, where or "?", version))
     log("microlearn %s imported on the board; %d files copied" % (got, len(todo)))
     if imported and (todo or stale):
         log("microlearn was already imported on the board before this deploy: code running there "

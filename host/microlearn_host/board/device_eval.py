@@ -69,12 +69,13 @@ def run(qm, x_raw, target, progress=None):
     try:
         for start in range(0, len(xq), per):
             chunk = xq[start:start + per]
-            v = run_body(target, "eval_model.py", files={"model.mlm": mlm, "x.bin": chunk.tobytes()},
-                         on_line=on_line)["eval"]
+            files = {"model.mlm": mlm, "x.bin": chunk.tobytes()}
+            v = run_body(target, "eval_model.py", files=files, on_line=on_line)["eval"]
             if v["n"] != len(chunk) or len(rows) != start + len(chunk):
                 raise RuntimeError("board %s ran %d of %d samples, sent %d outputs"
                                    % (target, v["n"], len(chunk), len(rows) - start))
-            if stats is None or (stats["alloc_per_predict"] is None and v["alloc_per_predict"] is not None):
+            if stats is None or (stats["alloc_per_predict"] is None
+                                 and v["alloc_per_predict"] is not None):
                 stats = v
             stats["heap_free"] = min(stats["heap_free"], v["heap_free"])
     finally:

@@ -29,8 +29,8 @@ def load(name):
     """Return the profile of board `name`, or of the profile file at a path ending in .json
     (a board of your own). Unknown names list the known ones."""
     if not name:
-        raise BoardError("no board given: name one, e.g. --board rp2040 or make deploy BOARD=rp2040 "
-                         "PORT=/dev/ttyACM0 (known: %s)" % ", ".join(names()))
+        raise BoardError("no board given: name one, e.g. --board rp2040 or make deploy "
+                         "BOARD=rp2040 PORT=/dev/ttyACM0 (known: %s)" % ", ".join(names()))
     if name.endswith(".json"):
         path = name
         if not os.path.isfile(path):
