@@ -14,7 +14,7 @@ TARGET_FILES := $(UNIX) $(UNIX32) $(M0) $(M3)
 BOARD ?=
 PORT ?=
 
-.PHONY: all demo test bench deploy deps venv targets clean distclean help
+.PHONY: all demo test bench deploy deploy-usage deps venv targets clean distclean help
 
 all: test
 
@@ -41,13 +41,13 @@ $(VENV)/.installed: requirements.txt pyproject.toml | build/.deps-ok
 $(MP_SRC): | build/.deps-ok
 	bash tools/fetch_micropython.sh build/micropython
 
-$(UNIX): | $(MP_SRC)
+$(UNIX): tools/build_target.sh | $(MP_SRC)
 	bash tools/build_target.sh unix
-$(UNIX32): | $(MP_SRC)
+$(UNIX32): tools/build_target.sh | $(MP_SRC)
 	bash tools/build_target.sh unix32
-$(M0): | $(MP_SRC)
+$(M0): tools/build_target.sh | $(MP_SRC)
 	bash tools/build_target.sh m0
-$(M3): | $(MP_SRC)
+$(M3): tools/build_target.sh | $(MP_SRC)
 	bash tools/build_target.sh m3
 
 targets: $(TARGET_FILES)
@@ -61,8 +61,16 @@ demo: venv targets
 bench: venv targets
 	$(VENV)/bin/microlearn bench
 
-deploy: venv
+# Without BOARD and PORT, say how to call it (before installing anything).
+deploy: $(if $(and $(BOARD),$(PORT)),venv,deploy-usage)
 	$(VENV)/bin/microlearn deploy --board "$(BOARD)" --port "$(PORT)"
+
+DEPLOY_BOARDS := $(basename $(notdir $(shell grep -l '"kind": "hardware"' boards/*.json)))
+deploy-usage:
+	@echo "make deploy needs BOARD and PORT: make deploy BOARD=<board> PORT=<serial port>" >&2
+	@echo "  boards: $(DEPLOY_BOARDS) (or BOARD=path/to/profile.json, see boards/README.md)" >&2
+	@echo "  example: make deploy BOARD=rp2040 PORT=/dev/ttyACM0   (ESP32: PORT=/dev/ttyUSB0)" >&2
+	@exit 2
 
 clean:
 	rm -rf build/unix build/unix32 build/m0 build/m3 build/mpy build/logs

@@ -5,15 +5,22 @@
 #   m0      QEMU micro:bit (Cortex-M0, armv6m like the RP2040), native emitter on, 190 KB heap
 #   m3      QEMU MPS2-AN385 (Cortex-M3, armv7m)
 # The log goes to build/logs/<target>.log; the make output is only shown on failure.
+# BUILD_DIR=dir puts the target and its log under dir instead of build/ (the source stays).
 set -euo pipefail
 TARGET=${1:?usage: build_target.sh unix|unix32|m0|m3}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SRC=$ROOT/build/micropython
-OUT=$ROOT/build/$TARGET
-LOG=$ROOT/build/logs/$TARGET.log
+BUILD_DIR=${BUILD_DIR:-$ROOT/build}
+OUT=$BUILD_DIR/$TARGET
+LOG=$BUILD_DIR/logs/$TARGET.log
 JOBS=${JOBS:-$(nproc)}
-mkdir -p "$ROOT/build/logs" "$OUT"
+mkdir -p "$BUILD_DIR/logs" "$OUT"
 [ -f "$SRC/py/mpconfig.h" ] || { echo "error: no MicroPython source in $SRC (run tools/fetch_micropython.sh)" >&2; exit 1; }
+# MicroPython names its version after `git describe` of the repository its source sits in. A
+# tarball under build/ sits inside OUR repository and would be named after our commit: keep git
+# from looking above the source tree (a clone of MicroPython itself still has its tags); without
+# a repository the version comes from py/mpconfig.h (v1.26.1).
+export GIT_CEILING_DIRECTORIES=$(dirname "$(cd "$SRC" && pwd -P)")
 
 # The Debian tarball ships lib/ submodules empty: no frozen micropython-lib, btree, ssl, ffi.
 UNIX_OPTS=(FROZEN_MANIFEST= MICROPY_PY_BTREE=0 MICROPY_PY_SSL=0 MICROPY_SSL_MBEDTLS=0 MICROPY_PY_FFI=0)
@@ -43,12 +50,12 @@ if [ ! -x "$SRC/mpy-cross/build/mpy-cross" ]; then
     make -C "$SRC/mpy-cross" -j"$JOBS" >>"$ROOT/build/logs/mpy-cross.log" 2>&1 \
       || { tail -n 30 "$ROOT/build/logs/mpy-cross.log" >&2; exit 1; }
 fi
-echo "building $TARGET ... (log: build/logs/$TARGET.log)"
+echo "building $TARGET ... (log: $LOG)"
 if ! "${cmd[@]}" >"$LOG" 2>&1; then
     tail -n 40 "$LOG" >&2
     echo "error: build of $TARGET failed, full log in $LOG" >&2
     exit 1
 fi
 cp "$product" "$OUT/"
-echo "built $TARGET in $(( $(date +%s) - start )) s -> build/$TARGET/$(basename "$product")"
+echo "built $TARGET in $(( $(date +%s) - start )) s -> $OUT/$(basename "$product")"
 echo "$(( $(date +%s) - start ))" > "$OUT/build-seconds"

@@ -2,7 +2,8 @@
 # Boards and Unix ports: microseconds. The QEMU micro:bit has no time module:
 # there the nRF51 TIMER0 runs on QEMU's virtual clock, which under -icount
 # advances 1 ns per instruction, so it counts instructions (62.5 per tick).
-# Elsewhere (the m3 board) UNIT is "none" and times are 0.
+# The QEMU MPS2 (m3) has none either: its CMSDK timer counts instructions the same
+# way. Elsewhere UNIT is "none" and times are 0.
 import sys
 from micropython import const
 
@@ -34,6 +35,21 @@ except ImportError:
 
         def elapsed(t0):
             return ((clock() - t0) & 0xFFFFFFFF) * 125 // 2
+
+    elif "mps2" in sys.implementation._machine:
+        # MPS2 boards (the m3): CMSDK APB TIMER0, a 32-bit down-counter at 25 MHz, so under
+        # -icount one tick is 40 instructions.
+        UNIT = "instructions"
+        _TIMER = const(0x40000000)
+        machine.mem32[_TIMER + 8] = -1  # RELOAD
+        machine.mem32[_TIMER + 4] = -1  # VALUE
+        machine.mem32[_TIMER] = 1  # CTRL: enable
+
+        def clock():
+            return machine.mem32[_TIMER + 4]
+
+        def elapsed(t0):
+            return ((t0 - clock()) & 0xFFFFFFFF) * 40
 
     else:  # a board with neither time nor a known timer: no measurement
         UNIT = "none"

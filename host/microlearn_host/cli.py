@@ -33,13 +33,17 @@ def _cmd_deploy(args):
 
 
 def _cmd_run(args):
-    from .board.runner import run_script
+    from .board.runner import readable, run_script
     if not os.path.isfile(args.script):
         raise ValueError("no such script: %s" % args.script)
-    res = run_script(args.target, args.script, timeout=args.timeout)
-    sys.stdout.write("\n".join(l for l in res.stdout.splitlines()) + "\n")
+    res = run_script(args.target, args.script, timeout=args.timeout,
+                     on_line=lambda line: print(readable(line), flush=True))
+    if res.status == "timeout":
+        raise OSError("%s on %s did not finish within %g s (stopped it)"
+                      % (args.script, args.target, args.timeout))
     if not res.ok:
-        sys.stderr.write(res.describe() + "\n")
+        sys.stderr.write("%s on %s failed:\n%s\n"
+                         % (args.script, args.target, res.traceback.strip()))
     return 0 if res.ok and not res.failed() else 1
 
 
@@ -58,7 +62,8 @@ def _args_boards(s):
 
 
 def _args_deploy(s):
-    s.add_argument("--board", required=True, help="board profile: " + ", ".join(boards.names()))
+    s.add_argument("--board", required=True, help="board profile: %s, or the path of a profile .json"
+                   % ", ".join(boards.names()))
     s.add_argument("--port", default="", help="serial port, e.g. /dev/ttyACM0 or /dev/ttyUSB0")
     s.add_argument("--model", help="model file to copy too")
     s.add_argument("--timeout", type=cli_args.positive_float, default=60,

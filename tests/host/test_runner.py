@@ -88,3 +88,39 @@ def test_unknown_target():
 def test_hardware_board_is_not_a_runner_target():
     with pytest.raises(boards.BoardError, match="real hardware"):
         run_script("esp32", __file__)
+
+
+def test_cli_run_prints_results_readably(tmp_path, capsys):
+    from microlearn_host import cli
+    script = _script(tmp_path, """
+        from devtest import check, result, done
+        print("hello")
+        result("answer", 42)
+        result("name", "m0")
+        check("two", 1 + 1 == 2)
+        check("three", 1 + 1 == 3, "got 2")
+        done()
+    """)
+    assert cli.main(["run", "unix", script]) == 1  # a failed check
+    out = capsys.readouterr().out
+    assert out.splitlines() == ["hello", "answer = 42", "name = m0", "check two ok",
+                                "check three FAILED: got 2", "done: 1 passed, 1 failed"], out
+
+
+@pytest.mark.parametrize("target", ["unix", "m0"])
+def test_cli_run_timeout_is_one_clear_line(target, tmp_path, capsys):
+    from microlearn_host import cli
+    script = _script(tmp_path, """
+        import micropython
+        @micropython.viper
+        def spin():
+            while True:
+                pass
+        print("spinning")
+        spin()
+    """)
+    assert cli.main(["run", target, script, "--timeout", "4"]) == 1
+    cap = capsys.readouterr()
+    assert cap.out == "spinning\n", cap.out
+    assert cap.err.strip().splitlines() == [
+        "microlearn run: error: %s on %s did not finish within 4 s (stopped it)" % (script, target)], cap.err

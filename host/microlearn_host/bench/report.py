@@ -11,7 +11,8 @@ import platform
 
 from . import models as bench_models
 from ..board import profiles as boards
-from ..board.runner import run_body
+from ..board.progress import stage
+from ..board.runner import run_body as _run_body
 
 DOC = os.path.join(boards.ROOT, "docs", "benchmarks.md")
 TARGETS = ("unix", "unix32", "m0")
@@ -22,6 +23,12 @@ GOAL_RATIO = 30
 def rate_unit(unit):
     """The unit column's text for a board clock unit ("us" on unix, else instructions)."""
     return "M MAC/s (higher is better)" if unit == "us" else "instr/MAC (lower is better)"
+
+
+def run_body(target, body, files=None):
+    """runner.run_body with a progress line per board run (QEMU runs take seconds to minutes)."""
+    with stage("bench: %s on %s" % (body[:-3], target)):
+        return _run_body(target, body, files)
 
 
 def _rate(pair, unit):

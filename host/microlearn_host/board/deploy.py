@@ -1,9 +1,11 @@
 """Deploy microlearn to a board with mpremote.
 
 Precompile device/ for the board's arch, ask the board which files it has
-(sha256), copy only what differs as "<name>.new", then rename all of them in
-one step and re-hash: a failed copy leaves the old package whole, and success
-is only reported once every file on the board matches.
+(sha256), copy only what differs as "<name>.new" (making missing parents such
+as /lib), then rename all of them in one step, remove the package's stale .py
+sources (they would shadow the .mpy files) and re-hash: a failed copy leaves the
+old package whole, and success is only reported once every file on the board
+matches and a fresh import of the package reports the expected version.
 """
 import hashlib
 import json
@@ -115,34 +117,101 @@ def _local_hash(path, remote_kind):
     return hashlib.sha256(data).hexdigest() if not remote_kind.startswith("size:") else "size:%d" % len(data)
 
 
+def _root(lib):
+    """The board's root for board.json and models: "/" on boards; a lib dir given relative (the
+    Unix port, whose "/" is the host's) means the working directory."""
+    return "/" if lib.startswith("/") else ""
+
+
 def plan(board, model=None):
     """[(local file, path on board)] for the package, the board profile and a model."""
     lib = board.get("lib_dir", "/lib")
+    root = _root(lib)
     files = [(local, (lib + "/" if lib else "") + rel) for rel, local in mpy.device_package(board["arch"])]
-    files.append((os.path.join(boards.BOARDS_DIR, board["name"] + ".json"), (lib and "/") + "board.json"))
+    files.append((board["path"], root + "board.json"))
     if model:
         if not os.path.isfile(model):
             raise DeployError("model file %s does not exist" % model)
-        files.append((model, (lib and "/") + os.path.basename(model)))
+        files.append((model, root + os.path.basename(model)))
     return files
 
 
+def parents(paths):
+    """Every directory the paths need, parents first ("/lib", "/lib/microlearn")."""
+    dirs = set()
+    for p in paths:
+        parts = p.split("/")[:-1]
+        for k in range(1, len(parts) + 1):
+            d = "/".join(parts[:k])
+            if d:
+                dirs.add(d)
+    return sorted(dirs, key=lambda d: (d.count("/"), d))
+
+
+# What the board has before we touch it: .mpy format, platform, whether microlearn is already
+# imported in this session (then running code keeps the old version until a reset), and the
+# package's .py sources (an earlier `mpremote mip install`), which MicroPython would import in
+# preference to the .mpy files deploy copies.
+_PROBE = """
+import sys, json, os
+def py_files(d):
+    out = []
+    try:
+        items = list(os.ilistdir(d))
+    except OSError:
+        return out
+    for it in items:
+        p = d + '/' + it[0]
+        if it[1] & 0x4000:
+            out += py_files(p)
+        elif it[0].endswith('.py'):
+            out.append(p)
+    return out
+print('@@ ' + json.dumps([sys.implementation._mpy, sys.platform, 'microlearn' in sys.modules,
+                          py_files(PKG)]))
+"""
+
+_MKDIRS = """
+import os
+for d in DIRS:
+    try:
+        os.stat(d)
+    except OSError:
+        os.mkdir(d)
+print('@@ "made"')
+"""
+
+# Forget the loaded package so the check imports what is on the board now.
+_VERSION = """
+import sys, json
+for k in list(sys.modules):
+    if k == 'microlearn' or k.startswith('microlearn.'):
+        del sys.modules[k]
+import microlearn
+print('@@ ' + json.dumps([microlearn.__version__, getattr(microlearn, '__file__', '')]))
+"""
+
+
 def deploy(board_name, port, model=None, log=print, timeout=60):
-    """Copy what differs; return the list of board paths copied."""
+    """Copy what differs; return the list of board paths copied.
+
+    board_name is a profile name or the path of a profile file (*.json)."""
     board = boards.load(board_name)
     if board["kind"] == "qemu":
-        raise DeployError("board %s has no filesystem to deploy to; the test runner stages code there" % board_name)
+        raise DeployError("board %s has no filesystem to deploy to; the test runner stages code "
+                          "there" % board_name)
     if not port:
         raise DeployError("no PORT given: make deploy BOARD=%s PORT=/dev/ttyACM0" % board_name)
     files = plan(board, model)
+    pkg = os.path.dirname(files[0][1])  # <lib>/microlearn
     if model and board["kind"] == "hardware":
         from . import budget
         with open(model, "rb") as f:
             budget.check(f.read(), board_name)  # before touching the board
     remote = Mpremote(port, timeout)
-    info = remote.exec_json("import sys, json; print('@@ ' + json.dumps([sys.implementation._mpy, sys.platform]))")
-    check_compat(board, info[0])
-    log("board on %s: %s, .mpy v%d.%d %s" % ((port, info[1]) + parse_mpy(info[0])))
+    mpy_value, platform, imported, stale = remote.exec_json("PKG = %r\n%s" % (pkg, _PROBE))
+    check_compat(board, mpy_value)
+    log("board on %s: %s, .mpy v%d.%d %s" % ((port, platform) + parse_mpy(mpy_value)))
 
     paths = [dst for _, dst in files]
     before = remote.exec_json("PATHS = %r\n%s" % (paths, _HASHES))
@@ -150,22 +219,30 @@ def deploy(board_name, port, model=None, log=print, timeout=60):
             or before[dst] != _local_hash(src, before[dst])]
     log("%d files, %d up to date, %d to copy" % (len(files), len(files) - len(todo), len(todo)))
     if todo:
-        dirs = sorted({os.path.dirname(d) for _, d in todo if os.path.dirname(d)}, key=len)
-        mk = "import os\nfor d in %r:\n    try:\n        os.mkdir(d)\n    except OSError:\n        pass\n" % dirs
-        args = ["exec", mk]
+        # A freshly flashed board has no /lib: make every missing parent.
+        args = ["exec", "DIRS = %r\n%s" % (parents([d for _, d in todo]), _MKDIRS)]
         for src, dst in todo:
             args += ["+", "fs", "cp", src, ":" + dst + ".new"]
         remote.run(*args)
         remote.exec_json("PATHS = %r\n%s" % ([d for _, d in todo], _RENAME))
+    if stale:
+        remote.exec_json("import os\nfor p in %r:\n    os.remove(p)\nprint('@@ 0')" % stale)
+        log("removed %d stale source file(s) that would shadow the .mpy files: %s"
+            % (len(stale), ", ".join(stale)))
     after = remote.exec_json("PATHS = %r\n%s" % (paths, _HASHES))
     wrong = [dst for src, dst in files if after.get(dst) is None or after[dst] != _local_hash(src, after[dst])]
     if wrong:
         raise DeployError("files on the board do not match after copying: %s" % ", ".join(wrong))
     version = _local_version()
-    got = remote.exec_json("import json, microlearn\nprint('@@ ' + json.dumps(microlearn.__version__))")
+    got, where = remote.exec_json(_VERSION)
     if got != version:
-        raise DeployError("the board imports microlearn %s, expected %s (another copy earlier on sys.path?)" % (got, version))
+        raise DeployError("the board imports microlearn %s from %s, expected %s (another copy "
+                          "earlier on sys.path?)" % (got, where or "?", version))
     log("microlearn %s imported on the board; %d files copied" % (got, len(todo)))
+    if imported and (todo or stale):
+        log("microlearn was already imported on the board before this deploy: code running there "
+            "(and objects made from it) keeps the old version until you reset the board "
+            "(Ctrl-D at its REPL, or machine.reset())")
     return [dst for _, dst in todo]
 
 

@@ -26,10 +26,19 @@ def virtual_names():
 
 
 def load(name):
-    """Return the profile of board `name`; unknown names list the known ones."""
-    path = os.path.join(BOARDS_DIR, name + ".json")
-    if not name or "/" in name or not os.path.isfile(path):
-        raise BoardError("unknown board %r (known: %s)" % (name, ", ".join(names())))
+    """Return the profile of board `name`, or of the profile file at a path ending in .json
+    (a board of your own). Unknown names list the known ones."""
+    if not name:
+        raise BoardError("no board given: name one, e.g. --board rp2040 or make deploy "
+                         "BOARD=rp2040 PORT=/dev/ttyACM0 (known: %s)" % ", ".join(names()))
+    if name.endswith(".json"):
+        path = name
+        if not os.path.isfile(path):
+            raise BoardError("no board profile file %s (see boards/README.md)" % path)
+    else:
+        path = os.path.join(BOARDS_DIR, name + ".json")
+        if "/" in name or not os.path.isfile(path):
+            raise BoardError("unknown board %r (known: %s)" % (name, ", ".join(names())))
     with open(path) as f:
         try:
             prof = json.load(f)
@@ -45,6 +54,7 @@ def load(name):
     for key in ("binary", "firmware"):
         if key in prof:
             prof[key] = os.path.join(ROOT, prof[key])
+    prof["path"] = path  # deploy copies this file to the board as board.json
     return prof
 
 

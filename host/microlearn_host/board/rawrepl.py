@@ -23,9 +23,19 @@ class RawRepl:
         self.seen = bytearray()  # everything read, for error messages
         self.pending = bytearray()  # read but not yet consumed
 
-    def _read_until(self, ending, deadline):
+    def _read_until(self, ending, deadline, feed=None):
+        """Bytes up to and including `ending`; feed(bytes) sees those before it as they arrive."""
         buf = self.pending
-        while ending not in buf:
+        fed = 0
+        while True:
+            i = buf.find(ending)
+            if feed:
+                upto = i if i >= 0 else len(buf) - len(ending) + 1
+                if upto > fed:
+                    feed(bytes(buf[fed:upto]))
+                    fed = upto
+            if i >= 0:
+                break
             left = deadline - time.monotonic()
             if left <= 0:
                 raise ReplTimeout("no %r from the board in time; got %r" % (ending, bytes(buf[-200:])))
@@ -40,7 +50,7 @@ class RawRepl:
                 raise ReplError("board connection closed; got %r" % bytes(buf[-200:]))
             buf += chunk
             self.seen += chunk
-        end = buf.index(ending) + len(ending)
+        end = i + len(ending)
         self.pending = buf[end:]
         return bytes(buf[:end])
 
@@ -57,8 +67,9 @@ class RawRepl:
         self._write(b"\r\x01")
         self._read_until(b"raw REPL; CTRL-B to exit\r\n>", deadline)
 
-    def exec_(self, code, timeout=60.0):
-        """Run `code` (str or bytes); return (stdout bytes, stderr bytes)."""
+    def exec_(self, code, timeout=60.0, feed=None):
+        """Run `code` (str or bytes); return (stdout bytes, stderr bytes).
+        feed(bytes), if given, sees the output as it arrives."""
         if isinstance(code, str):
             code = code.encode()
         deadline = time.monotonic() + timeout
@@ -67,7 +78,7 @@ class RawRepl:
         ok = self._read_until(b"OK", deadline)
         if not ok.endswith(b"OK"):
             raise ReplError("board did not accept the code: %r" % ok)
-        out = self._read_until(b"\x04", deadline)[:-1]
+        out = self._read_until(b"\x04", deadline, feed)[:-1]
         err = self._read_until(b"\x04", deadline)[:-1]
         self._read_until(b">", deadline)
         return out, err

@@ -6,14 +6,16 @@
 unix/unix32 run the Unix port with a heap cap and the device sources on
 MICROPYPATH; qemu boards boot the firmware, mount a RAM filesystem over the
 raw REPL, stage the package as .mpy for the board's arch, and import the
-script. Lines the script prints as "@@ <json>" become `results`. On timeout
-the whole process group (interpreter or QEMU) is killed.
+script. Lines the script prints as "@@ <json>" become `results`; on_line, if
+given, sees every output line as it arrives (progress, streamed results). On
+timeout the whole process group (interpreter or QEMU) is killed.
 """
 import ast
 import base64
 import json
 import os
 import re
+import selectors
 import shutil
 import signal
 import subprocess
@@ -23,7 +25,7 @@ import tty
 
 from . import mpy
 from . import profiles as boards
-from .rawrepl import RawRepl, ReplError
+from .rawrepl import RawRepl, ReplError, ReplTimeout
 
 TESTS_DEVICE_DIR = os.path.join(boards.ROOT, "tests", "device")
 # Board-side helper scripts the host sends: RAM filesystem, clock, bench and eval bodies.
@@ -74,6 +76,30 @@ class RunResult:
         return "\n".join(lines)
 
 
+def readable(line):
+    """A line of script output for people: "@@ <json>" results become "check NAME ok",
+    "check NAME FAILED: detail", "NAME = value", "done: N passed, M failed"."""
+    if not line.startswith("@@ "):
+        return line
+    try:
+        r = json.loads(line[3:])
+    except ValueError:
+        return line
+    if not isinstance(r, dict):
+        return json.dumps(r)
+    if "check" in r:
+        detail = r.get("detail")
+        if r.get("ok"):
+            return "check %s ok" % r["check"] + (" (%s)" % detail if detail else "")
+        return "check %s FAILED" % r["check"] + (": %s" % detail if detail is not None else "")
+    if "result" in r:
+        v = r.get("value")
+        return "%s = %s" % (r["result"], v if isinstance(v, str) else json.dumps(v))
+    if r.get("done"):
+        return "done: %s passed, %s failed" % (r.get("passed"), r.get("failed"))
+    return json.dumps(r)
+
+
 def _indent(text):
     return "\n".join("    " + l for l in text.splitlines())
 
@@ -94,20 +120,41 @@ def board_for(target):
     return prof
 
 
-def run_script(target, script, files=None, timeout=120.0, icount=False):
+class _Lines:
+    """Bytes in, whole lines (str, no line end) out to on_line."""
+
+    def __init__(self, on_line):
+        self.on_line, self.buf = on_line, b""
+
+    def __call__(self, data):
+        *lines, self.buf = (self.buf + data).split(b"\n")
+        for line in lines:
+            self.on_line(line.rstrip(b"\r").decode(errors="replace"))
+
+    def close(self):
+        if self.buf:
+            self.on_line(self.buf.rstrip(b"\r").decode(errors="replace"))
+            self.buf = b""
+
+
+def run_script(target, script, files=None, timeout=120.0, icount=False, on_line=None):
     """Run `script` (a path) on `target`; `files` {name: bytes} appear in the script's cwd.
 
     icount=True (QEMU boards): the virtual clock counts instructions (1 ns each),
     so a board timer read by the script measures instructions, deterministically.
+    on_line(str) sees each line the script prints, as it prints it.
     """
     prof = board_for(target)
     if icount and prof["kind"] == "qemu":
         prof = dict(prof, qemu_args=prof["qemu_args"] + ["-icount", "shift=0"])
     start = time.monotonic()
+    feed = _Lines(on_line) if on_line else None
     if prof["kind"] == "unix":
-        status, rc, out, err = _run_unix(prof, script, files or {}, timeout)
+        status, rc, out, err = _run_unix(prof, script, files or {}, timeout, feed)
     else:
-        status, rc, out, err = _run_qemu(prof, script, files or {}, timeout)
+        status, rc, out, err = _run_qemu(prof, script, files or {}, timeout, feed)
+    if feed:
+        feed.close()
     return RunResult(target, status, rc, out, err, time.monotonic() - start)
 
 
@@ -128,7 +175,7 @@ def _kill_group(proc):
     proc.wait()
 
 
-def _run_unix(prof, script, files, timeout):
+def _run_unix(prof, script, files, timeout, feed=None):
     cwd = tempfile.mkdtemp(prefix="mlrun-")
     try:
         for name, data in files.items():
@@ -139,17 +186,41 @@ def _run_unix(prof, script, files, timeout):
         cmd = [prof["binary"], "-X", "heapsize=" + _heap_arg(prof), os.path.abspath(script)]
         proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 stdin=subprocess.DEVNULL, start_new_session=True)
-        try:
-            out, err = proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            _kill_group(proc)
-            out, err = proc.communicate()
+        out, err, finished = _pump(proc, time.monotonic() + timeout, feed)
+        if not finished:
             return "timeout", None, out.decode(errors="replace"), \
                 err.decode(errors="replace") + "\n[killed after %.0f s timeout]" % timeout
         status = "ok" if proc.returncode == 0 else "error"
         return status, proc.returncode, out.decode(errors="replace"), err.decode(errors="replace")
     finally:
         shutil.rmtree(cwd, ignore_errors=True)
+
+
+def _pump(proc, deadline, feed):
+    """Read the process's stdout (fed as it comes) and stderr until both close or the deadline
+    passes (then kill its group); return (stdout, stderr, finished)."""
+    parts = {proc.stdout: [], proc.stderr: []}
+    sel = selectors.DefaultSelector()
+    for stream in parts:
+        sel.register(stream, selectors.EVENT_READ)
+    finished = True
+    with sel:
+        while sel.get_map():
+            left = deadline - time.monotonic()
+            if left <= 0 and finished:
+                finished = False
+                _kill_group(proc)  # then read what is left: the pipes close
+            for key, _ in sel.select(min(left, 0.5) if finished else 1.0):
+                data = os.read(key.fd, 65536)
+                if not data:
+                    sel.unregister(key.fileobj)
+                    continue
+                parts[key.fileobj].append(data)
+                if feed and key.fileobj is proc.stdout:
+                    feed(data)
+    if finished:
+        proc.wait()
+    return b"".join(parts[proc.stdout]), b"".join(parts[proc.stderr]), finished
 
 
 def start_qemu(prof, timeout=15.0):
@@ -243,7 +314,7 @@ def needed_modules(script):
     return seen
 
 
-def _run_qemu(prof, script, files, timeout):
+def _run_qemu(prof, script, files, timeout, feed=None):
     deadline = time.monotonic() + timeout
     left = lambda: max(deadline - time.monotonic(), 0.1)
     proc, fd = start_qemu(prof)
@@ -272,7 +343,17 @@ def _run_qemu(prof, script, files, timeout):
                 items.append((rel, f.read(), True))
         items += [(name, data, False) for name, data in files.items()]
         stage(repl, items, left())
-        out, err = repl.exec_("import _main", left())
+        script_out = []  # the script's own output, without the staging before it
+
+        def keep(data):
+            script_out.append(data)
+            if feed:
+                feed(data)
+        try:
+            out, err = repl.exec_("import _main", left(), feed=keep)
+        except ReplTimeout:
+            out = b"".join(script_out).decode(errors="replace").replace("\r\n", "\n")
+            return "timeout", None, out, "[killed after %.0f s timeout]" % timeout
         out, err = out.decode(errors="replace"), err.decode(errors="replace")
         return ("error" if err else "ok"), (1 if err else 0), out.replace("\r\n", "\n"), err.replace("\r\n", "\n")
     except ReplError as e:
@@ -283,7 +364,7 @@ def _run_qemu(prof, script, files, timeout):
         _kill_group(proc)
 
 
-def run_body(target, body, files=None, timeout=600):
+def run_body(target, body, files=None, timeout=600, on_line=None):
     """Run device/scripts/<body> with clock.py prepended (instruction counting on QEMU boards);
     return its {name: value} results, RuntimeError if it fails."""
     with open(os.path.join(SCRIPTS_DIR, "clock.py")) as f:
@@ -294,7 +375,7 @@ def run_body(target, body, files=None, timeout=600):
         path = os.path.join(d, body)
         with open(path, "w") as f:
             f.write(src)
-        res = run_script(target, path, files=files, timeout=timeout, icount=True)
+        res = run_script(target, path, files=files, timeout=timeout, icount=True, on_line=on_line)
     if not res.ok:
         raise RuntimeError("benchmark %s failed on %s:\n%s" % (body, target, res.describe()))
     return res.values()
