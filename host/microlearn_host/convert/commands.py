@@ -245,6 +245,6 @@ def _eval_int8(qm, x, y, names, what, args):
         res = device_eval.run(qm, x, board)
         device_eval.compare(qm, res, board)  # raises at the first byte that differs
         print(f"{what}: on {board} {100 * device_eval.accuracy(res['outputs'], y):.2f}%, "
-              f"all {len(y)} outputs == reference; {res['per_predict']} {res['unit']} per predict, "
+              f"all {len(y)} outputs == reference; {device_eval.speed(res)} per predict, "
               f"arena {res['arena']} B, model file {res['model_bytes']} B")
     return 0
