@@ -37,13 +37,10 @@ class Model:
                             % type(src).__name__)
         try:
             if kernels is None:  # before the file: the code must not take the file's heap
-                from . import kernels
+                kernels = _kernels()
             self._init(src, kernels)
         except MemoryError:
-            try:  # drop what was built, so that the figure below is the real free heap
-                self.__dict__.clear()
-            except AttributeError:
-                pass
+            self._buf = self.arena = self._tv = self._steps = None  # so that the figure is real
             gc.collect()
             raise ValueError("model %s does not fit in the heap: %d bytes free without it"
                              % (repr(src) if isinstance(src, str) else "bytes", gc.mem_free()))
@@ -280,6 +277,16 @@ class Model:
         return "<Model %s: input %s, %d classes, arena %d bytes>" % (
             repr(self.name) if self.name else "from bytes", self.input_shape,
             len(self.class_names) or self.tensors[-1][4], self.arena_size)
+
+
+def _kernels():
+    try:
+        from . import kernels
+    except (MemoryError, ImportError) as e:  # ImportError: what a full heap leaves behind
+        gc.collect()
+        raise ValueError("not enough heap to import microlearn.kernels (%s: %s): %d bytes free"
+                         % (type(e).__name__, e, gc.mem_free()))
+    return kernels
 
 
 def _float_array(x):
