@@ -5,6 +5,7 @@
 # first call predict() allocates nothing for int8 input and a small constant
 # for float input (given viper kernels).
 import gc
+import struct
 from array import array
 from micropython import const
 
@@ -27,38 +28,52 @@ class Model:
     """A loaded model. predict()/predict_int8()/embed() return a buffer that the
     next call overwrites; pass out= (your own buffer) to keep a result."""
 
-    def __init__(self, src, kernels=None):
+    def __init__(self, src, kernels=None, _name=None, _arena=None):
+        # _name, _arena: microlearn.load() read the file (a bytearray, kept) and its arena
         if isinstance(src, str):
             self.name = src
         elif isinstance(src, _BYTES):
-            self.name = None
+            self.name = _name
         else:
             raise TypeError("load() takes a model file path (str) or the file's bytes, got %s"
                             % type(src).__name__)
         try:
-            if kernels is None:  # before the file: the code must not take the file's heap
-                kernels = _kernels()
-            self._init(src, kernels)
+            self._init(src, kernels, _name, _arena)
         except MemoryError:
             self._buf = self.arena = self._tv = self._steps = None  # so that the figure is real
             gc.collect()
             raise ValueError("model %s does not fit in the heap: %d bytes free without it"
-                             % (repr(src) if isinstance(src, str) else "bytes", gc.mem_free()))
+                             % (repr(self.name) if self.name else "(bytes)", gc.mem_free()))
 
-    def _init(self, src, k):
-        if self.name is not None:
+    def _init(self, src, k, name, arena):
+        if name is not None:
+            buf = src
+        elif self.name is not None:
             buf = _read(src)
         else:
             mf.check_free(len(src), "model bytes")
             buf = bytearray(src)
-        hdr, tensors, layers = mf.parse(buf)
+        # the big blocks first (file, arena, the kernels' code), then the many small
+        # objects of the layer table: those strewn over the heap would split it
         self._buf = buf
+        h = mf.header(buf, arena is not None and len(arena) == struct.unpack_from("<I", buf, 12)[0])
+        self.arena = arena if arena is not None and len(arena) == h[4] else bytearray(h[4])
+        arena = None
+        # float32 copy of list input: made now, while the heap still has big free blocks
+        d = struct.unpack_from("<HHH", buf, 32)
+        n = d[0] * d[1] * d[2]
+        self._xf = array("f", range(n)) if n <= h[4] else None  # else parse() refuses the file
+        if k is None:
+            k = _kernels()
         self._k = k
+        self._out_lut = array("f", range(256))  # filled below
+        hdr, tensors, layers = mf.parse(buf, h)
         self.arena_size, ncls, names_off, norm_off = hdr
-        self.arena = bytearray(self.arena_size)
         am = memoryview(self.arena)
         fm = memoryview(buf)
-        self._tv = [am[t[3]:t[3] + t[4]] for t in tensors]
+        self._tv = [None] * len(tensors)  # lists sized once: no growing reallocations
+        for i in range(len(tensors)):
+            self._tv[i] = am[tensors[i][3]:tensors[i][3] + tensors[i][4]]
         self.tensors = tensors
         self.layers = layers
         self.input_shape = tensors[0][0]
@@ -72,17 +87,20 @@ class Model:
         if self._q is None:  # a kernel set without one (tests): the plain twin
             from .quantize import quantize as q
             self._q = q
-        self._xf = None  # float32 staging for list input, made on first use
-        self.class_names = []
+        self.class_names = [None] * ncls
         pos = names_off
-        for _ in range(ncls):
-            self.class_names.append(str(fm[pos + 1:pos + 1 + buf[pos]], "utf-8"))
+        for i in range(ncls):
+            self.class_names[i] = str(fm[pos + 1:pos + 1 + buf[pos]], "utf-8")
             pos += 1 + buf[pos]
         raw = getattr(k, "RAW", False)
-        self._steps = [self._step(i, L, fm, am, raw) for i, L in enumerate(layers)]
+        self._steps = [None] * len(layers)
+        for i in range(len(layers)):
+            if i & 15 == 15:
+                gc.collect()
+            self._steps[i] = self._step(i, layers[i], fm, am, raw)
         out = tensors[-1]
         self.scores = array("f", range(out[4]))
-        self._out_lut = _deq_table(out[2], out[1])
+        _deq_fill(self._out_lut, out[2], out[1])
         # embedding: the input of the last FULLY_CONNECTED layer; its buffers on first embed()
         self._emb_layer = None
         for i in range(len(layers)):
@@ -170,8 +188,6 @@ class Model:
             wide = _float_array(x)
             if wide == 0:  # any other sequence of numbers: to float32 first
                 xf = self._xf
-                if xf is None:
-                    xf = self._xf = array("f", range(n))
                 try:
                     for i in range(n):
                         xf[i] = x[i]
@@ -213,7 +229,7 @@ class Model:
             raise ValueError("model has no FULLY_CONNECTED layer to embed before")
         t = self.tensors[self.layers[self._emb_layer][1][0]]
         if self._emb is None:  # made on first use: predict() never needs them
-            self._emb = (array("f", range(t[4])), _deq_table(t[2], t[1]))
+            self._emb = (array("f", range(t[4])), _deq_fill(array("f", range(256)), t[2], t[1]))
         self._set_input(x)
         self._run(self._emb_layer)
         if out is None:
@@ -322,9 +338,8 @@ def _i32(fm, off, n, raw):
     return a
 
 
-def _deq_table(scale, zp):
-    """The 256 dequantized values of an int8 tensor, indexed by the raw byte."""
-    t = array("f", range(256))
+def _deq_fill(t, scale, zp):
+    """t[b] = the dequantized value of raw byte b of an int8 tensor; returns t."""
     for b in range(256):
         t[b] = ((b ^ 0x80) - 0x80 - zp) * scale
     return t
