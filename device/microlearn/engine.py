@@ -10,17 +10,14 @@ from array import array
 from micropython import const
 
 from . import modelfile as mf
-from .compat import np as _np
+from .inputs import float_array as _float_array, set_input as _set_input
 
 try:  # raw 32-bit table lookups: dequantize without boxing floats
     from .lut_viper import lut32 as _lut32
 except (ImportError, SyntaxError, ValueError):
     _lut32 = None
 
-# isinstance() tuples built once: a literal tuple in a method is a heap allocation per call
-_BYTES = (bytes, bytearray, memoryview)
-_SEQ = (list, tuple, array)
-_ND = type(_np.zeros(1)) if _np is not None else None
+_BYTES = (bytes, bytearray, memoryview)  # isinstance() tuple built once, not per call
 _TSCALE = const(40)  # the file offset of tensor 0's float32 scale (the input scale)
 
 
@@ -56,8 +53,8 @@ class Model:
         # the big blocks first (file, arena, the kernels' code), then the many small
         # objects of the layer table: those strewn over the heap would split it
         self._buf = buf
-        h = mf.header(buf, arena is not None and len(arena) == struct.unpack_from("<I", buf, 12)[0])
-        self.arena = arena if arena is not None and len(arena) == h[4] else bytearray(h[4])
+        h = mf.header(buf, arena is not None)  # load() made the arena the header asks for
+        self.arena = arena if arena is not None else bytearray(h[4])
         arena = None
         # float32 copy of list input: made now, while the heap still has big free blocks
         d = struct.unpack_from("<HHH", buf, 32)
@@ -82,7 +79,7 @@ class Model:
         c = self.input_shape[-1]
         self._c = c
         self._norm = fm[norm_off:norm_off + 8 * c]  # float32 mean[c], std[c]
-        self._sc = fm[_TSCALE:_TSCALE + 4]
+        self._sc = fm[_TSCALE:_TSCALE + 4]  # float32 input scale
         self._q = getattr(k, "quantize", None)
         if self._q is None:  # a kernel set without one (tests): the plain twin
             from .quantize import quantize as q
@@ -166,37 +163,7 @@ class Model:
                 s[1](s[2], s[3], s[4])
 
     def _set_input(self, x):
-        t = self._tv[0]
-        n = self.input_size
-        wide = 0
-        if _ND is not None and isinstance(x, _ND):
-            x, wide = _ulab_input(x, n)
-            if wide < 0:  # int8 ulab array: quantized input
-                x = memoryview(x)
-        if isinstance(x, _BYTES):
-            if len(x) != n:
-                raise ValueError("int8 input has %d bytes, model expects %d" % (len(x), n))
-            for i in range(n):
-                t[i] = x[i] & 0xFF
-            return
-        if wide == 0:
-            if not isinstance(x, _SEQ):
-                raise ValueError("input must be floats (list, tuple, array('f'), ulab array) or int8 "
-                                "bytes, got %s" % type(x).__name__)
-            if len(x) != n:
-                raise ValueError("input has %d values, model expects %d" % (len(x), n))
-            wide = _float_array(x)
-            if wide == 0:  # any other sequence of numbers: to float32 first
-                xf = self._xf
-                try:
-                    for i in range(n):
-                        xf[i] = x[i]
-                except TypeError:
-                    raise ValueError("input %d is %s, not a number" % (i, type(x[i]).__name__))
-                x, wide = xf, 4
-        r = self._q(x, wide == 8, n, self._norm, self._c, self._sc, t, self.in_zp)
-        if r >= 0:
-            raise ValueError("input %d is %s: only finite numbers can be quantized" % (r, x[r]))
+        _set_input(self, x)
 
     def predict_int8(self, x, out=None):
         """Run the whole model on x: floats (normalised and quantized here) or int8
@@ -229,7 +196,10 @@ class Model:
             raise ValueError("model has no FULLY_CONNECTED layer to embed before")
         t = self.tensors[self.layers[self._emb_layer][1][0]]
         if self._emb is None:  # made on first use: predict() never needs them
-            self._emb = (array("f", range(t[4])), _deq_fill(array("f", range(256)), t[2], t[1]))
+            try:
+                self._emb = (array("f", range(t[4])), _deq_fill(array("f", range(256)), t[2], t[1]))
+            except MemoryError:
+                raise ValueError("embed() needs %d bytes of heap for its buffers" % (4 * t[4] + 1024))
         self._set_input(x)
         self._run(self._emb_layer)
         if out is None:
@@ -303,29 +273,6 @@ def _kernels():
         raise ValueError("not enough heap to import microlearn.kernels (%s: %s): %d bytes free"
                          % (type(e).__name__, e, gc.mem_free()))
     return kernels
-
-
-def _float_array(x):
-    """4 or 8: x is an array of float32 or float64 items; 0: anything else."""
-    if not isinstance(x, array) or not len(x) or not isinstance(x[0], float):
-        return 0
-    return len(bytes(memoryview(x)[:1]))
-
-
-def _ulab_input(x, n):
-    """(buffer, 4 or 8: float item size, or -1: int8 input) of a ulab ndarray of any
-    shape. dtype int8 is quantized input, as bytes; float is raw values; the other
-    integer dtypes (uint8, int16, ...) are raw values too, converted to float."""
-    if x.size != n:
-        raise ValueError("input has %d values, model expects %d" % (x.size, n))
-    dt = x.dtype
-    if dt != _np.float and dt != _np.int8:
-        x = _np.array(x, dtype=_np.float)
-    try:
-        memoryview(x)
-    except TypeError:  # a strided view has no buffer: make it dense
-        x = x.flatten()
-    return x, (-1 if dt == _np.int8 else x.itemsize)
 
 
 def _i32(fm, off, n, raw):
