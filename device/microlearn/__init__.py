@@ -15,7 +15,7 @@ def load(path, kernels=None):
         buf = arena = None
         import gc
         gc.collect()
-        raise ValueError("cannot import the microlearn engine (%s): %d bytes free"
+        raise ValueError("not enough heap to import the microlearn engine (%s): %d bytes free"
                          % (type(e).__name__, gc.mem_free()))
     if buf is None:
         return Model(path, kernels)
