@@ -29,7 +29,7 @@ def test_small_model_fits_and_parts_add_up():
 
 
 def test_big_model_refused_with_the_excess():
-    mlm = modelfile.write(_fc_model(400, 250))  # 100 KB of weights
+    mlm = modelfile.write(_fc_model(400, 200))  # 80 KB of weights
     n = budget.need(mlm, "xtensawin")
     with pytest.raises(budget.BudgetError) as e:
         budget.check(mlm, "esp32")
