@@ -9,9 +9,12 @@ import struct
 from array import array
 from micropython import const
 
-from . import modelfile as mf
-from .inputs import float_array as _float_array, set_input as _set_input
+gc.collect()  # between the imports: the code packed low in the heap (see kernels.py)
+from . import modelfile as mf  # noqa: E402
+gc.collect()
+from .inputs import float_array as _float_array, set_input as _set_input  # noqa: E402
 
+gc.collect()
 try:  # raw 32-bit table lookups: dequantize without boxing floats
     from .lut_viper import lut32 as _lut32
 except (ImportError, SyntaxError, ValueError):
