@@ -99,3 +99,4 @@ def test_fits_loads_and_the_figure_is_real(target, family, run_device):
         assert v["outcome"] == "ok", what
         want = n["total"] - n["reserve"] - n["peak"] - (n["code"] if unix else 0)
         assert abs(v["used"] - want) <= MARGIN, f"heap used {v['used']} vs budget {want}: {what}"
+        print(f"{target} {family}({k}): heap used {v['used']}, budget {want} (total {n['total']})")
