@@ -45,14 +45,13 @@ def check_free(nbytes, what):
     _need(nbytes <= free, "%s needs %d bytes, only %d free" % (what, nbytes, free))
 
 
-def parse(buf):
-    """Validate a whole model file held in `buf`. Returns (header, tensors, layers):
-    header = (arena_size, n_classes, names_off, norm_off),
-    tensor = (dims tuple, zp, scale, arena offset, size),
-    layer = [op, inputs tuple, pad p tuple or None, p tuple, scratch_off, blob_off, blob_size]."""
+def header(buf, arena_ready=False):
+    """Check the header and the CRC of a whole model file held in `buf` and (unless
+    arena_ready) that its arena can be allocated; returns the header fields (see parse)."""
     n = len(buf)
     _need(n >= _HDR_SIZE + 4, "file truncated: %d bytes is shorter than the header" % n)
-    magic, ver, hsz, fsize, arena, nl, ncls, norm_off, names_off, lay_off = struct.unpack_from(_HDR, buf, 0)
+    h = struct.unpack_from(_HDR, buf, 0)
+    magic, ver, hsz, fsize, arena, nl = h[:6]
     _need(magic == b"MLRN", "bad magic %r (not a microlearn model)" % magic)
     _need(ver == VERSION, "unsupported model version %d (this engine reads %d)" % (ver, VERSION))
     _need(hsz == _HDR_SIZE, "bad header size %d" % hsz)
@@ -61,9 +60,21 @@ def parse(buf):
     want = struct.unpack_from("<I", buf, end)[0]
     _need(crc32(memoryview(buf)[:end]) & 0xFFFFFFFF == want, "CRC mismatch: file is corrupt")
     _need(1 <= nl <= MAX_LAYERS, "layer count %d out of range" % nl)
+    if not arena_ready:
+        check_free(arena, "activation arena")
+    return h
+
+
+def parse(buf, h=None):
+    """Validate a whole model file held in `buf` (h: what header(buf) returned, if
+    it was called already). Returns (header, tensors, layers):
+    header = (arena_size, n_classes, names_off, norm_off),
+    tensor = (dims tuple, zp, scale, arena offset, size),
+    layer = [op, inputs tuple, pad p tuple or None, p tuple, scratch_off, blob_off, blob_size]."""
+    magic, ver, hsz, fsize, arena, nl, ncls, norm_off, names_off, lay_off = h or header(buf)
+    end = len(buf) - 4
     _need(norm_off == _HDR_SIZE + _TEN_SIZE * (nl + 1) and norm_off <= end, "bad tensor table / norm offset")
-    check_free(arena, "activation arena")
-    tensors = []
+    tensors = [None] * (nl + 1)  # sized once: a growing list is a reallocation each time
     for t in range(nl + 1):
         d0, d1, d2, rank, zp, scale, off, size = struct.unpack_from(_TEN, buf, _HDR_SIZE + _TEN_SIZE * t)
         dims = (d0, d1, d2)
@@ -72,18 +83,24 @@ def parse(buf):
         _need(size == d0 * d1 * d2, "tensor %d: size %d != product of dims" % (t, size))
         _need(scale > 0 and scale < 1e30, "tensor %d: scale %r must be > 0" % (t, scale))
         _need(off & 3 == 0 and off + size <= arena, "tensor %d: %d bytes at %d outside arena %d" % (t, size, off, arena))
-        tensors.append((dims[:rank], zp, scale, off, size))
+        tensors[t] = (dims[:rank], zp, scale, off, size)
     c = tensors[0][0][-1]
     _need(names_off == norm_off + 8 * c and names_off <= end, "bad names offset %d" % names_off)
+    for k in range(2 * c):  # the float input path divides by std: finite, std non-zero
+        v = struct.unpack_from("<f", buf, norm_off + 4 * k)[0]
+        _need(v - v == 0 and (k < c or v != 0), "input %s of channel %d is %r"
+              % ("mean" if k < c else "std", k % c, v))
     pos = names_off
     for k in range(ncls):
         _need(pos < end and pos + 1 + buf[pos] <= end, "class name %d runs past the end" % k)
         pos += 1 + buf[pos]
     _need(lay_off == _a4(pos), "bad layer table offset %d" % lay_off)
     _need(ncls == 0 or ncls == tensors[nl][4], "%d class names for %d outputs" % (ncls, tensors[nl][4]))
-    layers = []
+    layers = [None] * nl
     pos = lay_off
     for i in range(nl):
+        if i & 15 == 15:  # keep what survives packed low in the heap, not strewn over it
+            gc.collect()
         _need(pos + _LAY_SIZE <= end, "layer %d: record runs past the end" % i)
         op, nin, npl, npp, in0, in1, s_off, s_size, b_off, b_size, zp0, zp1, amin, amax = \
             struct.unpack_from(_LAY, buf, pos)
@@ -106,7 +123,7 @@ def parse(buf):
             _need(s_off & 3 == 0 and s_off + s_size <= arena, "%s: scratch outside the arena" % name)
         ins = (in0,) if nin == 1 else (in0, in1)
         _check_layer(name, op, [tensors[t] for t in ins], tensors[i + 1], pp, s_size, p, b_size, amin, amax)
-        layers.append([op, ins, pp, p, s_off, b_off, b_size])
+        layers[i] = [op, ins, pp, p, s_off, b_off, b_size]
     for i in range(nl):
         _need(layers[i][6] == 0 or layers[i][5] >= pos, "layer %d: blob overlaps the layer table" % i)
     _check_lifetimes(tensors, layers)
@@ -163,27 +180,39 @@ def _check_layer(name, op, ins, out, pp, s_size, p, b_size, amin, amax):
 def _check_lifetimes(tensors, layers):
     """Buffers that are alive at the same layer must not overlap in the arena."""
     nl = len(layers)
-    last = [t - 1 for t in range(nl + 1)]
+    last = [0] * (nl + 1)  # int lists sized once: little heap, no tuples
+    for t in range(nl + 1):
+        last[t] = t - 1
     last[nl] = nl
     for i in range(nl):
         for t in layers[i][1]:
             if last[t] < i:
                 last[t] = i
     # a RESHAPE output aliases its input: same root, same bytes, never a conflict
-    root = list(range(nl + 1))
+    root = [0] * (nl + 1)
+    for t in range(nl + 1):
+        root[t] = t
     for i in range(nl):
         if layers[i][0] == RESHAPE:
             root[i + 1] = root[layers[i][1][0]]
-    # (offset, size, first step, last step, alias key)
-    bufs = [(tensors[t][3], tensors[t][4], t - 1, last[t], root[t]) for t in range(nl + 1)]
+    # buffer b: offset, size, first step, last step, alias key (tensors, then scratch)
+    nb = nl + 1
     for i in range(nl):
         if layers[i][2]:
-            pp = layers[i][2]
-            bufs.append((layers[i][4], pp[5] * pp[6] * pp[2], i, i, -1 - i))
-    for a in range(len(bufs)):
-        o1, s1, f1, l1, k1 = bufs[a]
+            nb += 1
+    off, size, first, lst, key = [0] * nb, [0] * nb, [0] * nb, [0] * nb, [0] * nb
+    for t in range(nl + 1):
+        off[t], size[t], first[t], lst[t], key[t] = tensors[t][3], tensors[t][4], t - 1, last[t], root[t]
+    b = nl + 1
+    for i in range(nl):
+        pp = layers[i][2]
+        if pp:
+            off[b], size[b], first[b], lst[b], key[b] = layers[i][4], pp[5] * pp[6] * pp[2], i, i, -1 - i
+            b += 1
+    for a in range(nb):
         for b in range(a):
-            o2, s2, f2, l2, k2 = bufs[b]
-            if l1 < f2 or l2 < f1 or k1 == k2 or o1 + s1 <= o2 or o2 + s2 <= o1:
+            if (lst[a] < first[b] or lst[b] < first[a] or key[a] == key[b]
+                    or off[a] + size[a] <= off[b] or off[b] + size[b] <= off[a]):
                 continue
-            raise ValueError("arena plan: buffers at %d and %d overlap while both are alive" % (o1, o2))
+            raise ValueError("arena plan: buffers at %d and %d overlap while both are alive"
+                             % (off[a], off[b]))

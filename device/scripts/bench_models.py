@@ -1,12 +1,14 @@
 # Benchmark body (the host prepends clock.py): whole models through the
 # engine. Per model (models.json, built by host bench/models.py): heap before and
 # after load, predict() latency (second call on; the first is timed apart),
-# and the bytes one predict() allocates after the first call, measured with
-# the collector off so that nothing is freed in between. The host runs one
+# and the bytes one predict() allocates after warm-up, for int8 and for float
+# input (array('f') and list), measured with the collector off so that nothing
+# is freed in between. The host runs one
 # model per board boot: a heap fragmented by a previous model would tell
 # nothing about this one.
 import gc
 import json
+from array import array
 import microlearn
 import microlearn.engine  # the engine's modules load before the first baseline
 
@@ -44,15 +46,22 @@ def bench(meta):
     t0 = clock()
     m.predict(x)
     r["first"] = elapsed(t0)
-    # allocation: three calls with the collector off, averaged
-    gc.collect()
-    gc.disable()
-    a0 = gc.mem_alloc()
-    for _ in range(3):
-        m.predict(x)
-    a1 = gc.mem_alloc()
-    gc.enable()
-    r["alloc"] = (a1 - a0) // 3
+    # allocation: three calls after a warm-up with the collector off, averaged; int8
+    # input, and float input (normalised and quantized on the board) as array('f') and list
+    xf = array("f", range(len(x)))  # not array("f", x): that would take x's raw bytes
+    for i in range(len(x)):
+        xf[i] = (x[i] - 128) / 32
+    for key, inp in (("alloc", x), ("alloc_float", xf), ("alloc_list", list(xf))):
+        m.predict(inp)
+        gc.collect()
+        gc.disable()
+        a0 = gc.mem_alloc()
+        for _ in range(3):
+            m.predict(inp)
+        a1 = gc.mem_alloc()
+        gc.enable()
+        r[key] = (a1 - a0) // 3
+    xf = None
     n = 0
     t0 = clock()
     while True:

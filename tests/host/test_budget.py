@@ -21,12 +21,16 @@ def test_small_model_fits_and_parts_add_up():
     mlm = modelfile.write(_fc_model(64, 10))
     n = budget.check(mlm, "esp32")
     assert n["model"] == len(mlm)
-    assert n["total"] == n["model"] + n["arena"] + n["code"] + n["reserve"]
+    assert n["total"] == sum(n[k] for k in budget.PARTS)
     assert n["code"] == budget.code_bytes("xtensawin") > 0
+    assert n["load"] > 0 and n["input"] == 4 * 64
+    line = budget.fits_line("esp32", n)
+    total, parts = re.match(r"fits esp32: (\d+) of 112640 heap bytes \((.*)\)$", line).groups()
+    assert int(total) == n["total"] == sum(int(p.split()[1]) for p in parts.split(" + ")), line
 
 
 def test_big_model_refused_with_the_excess():
-    mlm = modelfile.write(_fc_model(400, 250))  # 100 KB of weights
+    mlm = modelfile.write(_fc_model(400, 200))  # 80 KB of weights
     n = budget.need(mlm, "xtensawin")
     with pytest.raises(budget.BudgetError) as e:
         budget.check(mlm, "esp32")

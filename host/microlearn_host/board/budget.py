@@ -11,6 +11,23 @@ from . import mpy
 from . import profiles as boards
 
 RESERVE = 16 * 1024  # working room: the user's script, gc headroom, learning buffers
+# Heap that load() keeps besides the file and the arena (layer table, kernel
+# argument tuples, views, the output table), measured on m0 and unix32
+# (tests/host/test_budget_device.py keeps these honest): a fixed part, per
+# layer, per int32 of its kernel parameters, per padded layer, per class name.
+LOAD_BASE = 1800
+LOAD_PER_LAYER = 320
+LOAD_PER_PARAM = 8
+LOAD_PER_PAD = 150
+LOAD_PER_CLASS = 24
+# A module loaded from .mpy costs its file size plus this (module, globals, functions, qstrs).
+CODE_PER_MODULE = 520
+# Heap load() needs only while it runs, and what garbage splits off the free heap: the
+# minimum free heap at which a model loads exceeds what stays in use by up to this much
+# (measured on m0: 2.6-8.4 KB; most of it while the kernels are imported after the file).
+PEAK = 10 * 1024
+# Plain twins a viper-capable board never imports (microlearn/kernels.py picks).
+TWINS = ("kernels_py.mpy", "kernels_py_pool.mpy", "softmax.mpy", "quantize.mpy")
 
 
 class BudgetError(ValueError):
@@ -18,15 +35,43 @@ class BudgetError(ValueError):
 
 
 def code_bytes(arch):
-    return sum(os.path.getsize(path) for _, path in mpy.device_package(arch))
+    """Heap the microlearn modules take once imported on a viper board of `arch`."""
+    files = [path for name, path in mpy.device_package(arch) if name.split("/")[-1] not in TWINS]
+    return sum(os.path.getsize(path) + CODE_PER_MODULE for path in files)
+
+
+def load_bytes(info):
+    """Heap load() keeps besides file and arena, for modelfile.read() info."""
+    n = LOAD_BASE + LOAD_PER_CLASS * len(info["class_names"])
+    n += sum(16 * ((len(c.encode()) + 16) // 16) for c in info["class_names"])  # the str objects
+    for L in info["layers"]:
+        n += LOAD_PER_LAYER + LOAD_PER_PARAM * len(L["p"]) + (LOAD_PER_PAD if L["pad_p"] else 0)
+    return n
 
 
 def need(mlm, arch):
-    """{'model', 'arena', 'code', 'reserve', 'total'} bytes for model file bytes `mlm`."""
+    """{'model', 'arena', 'load', 'input', 'code', 'peak', 'reserve', 'total'} bytes for
+    model file bytes `mlm`; 'input' is the float32 copy of a list input, made on first use."""
     info = modelfile.read(mlm)
-    parts = {"model": len(mlm), "arena": info["arena_size"], "code": code_bytes(arch), "reserve": RESERVE}
+    n_in = info["tensors"][0]["size"]
+    parts = {"model": len(mlm), "arena": info["arena_size"], "load": load_bytes(info),
+             "input": 4 * n_in, "code": code_bytes(arch), "peak": PEAK, "reserve": RESERVE}
     parts["total"] = sum(parts.values())
     return parts
+
+
+def describe(n):
+    """'model M + arena A + ...' : the parts of need() that add up to its total."""
+    return " + ".join("%s %d" % (k, n[k]) for k in PARTS)
+
+
+PARTS = ("model", "arena", "load", "input", "code", "peak", "reserve")
+
+
+def fits_line(board_name, n):
+    """The line export/deploy print for a model that fits: its parts add up to the total."""
+    return "fits %s: %d of %d heap bytes (%s)" % (board_name, n["total"],
+                                                   boards.load(board_name)["heap_bytes"], describe(n))
 
 
 def check(mlm, board_name):
@@ -35,8 +80,7 @@ def check(mlm, board_name):
     n = need(mlm, board["arch"])
     if n["total"] > board["heap_bytes"]:
         raise BudgetError(
-            "model does not fit board %s: it needs %d bytes (model file %d + arena %d + microlearn "
-            "code %d + %d working reserve) but the board's heap budget is %d bytes: over by %d bytes"
-            % (board_name, n["total"], n["model"], n["arena"], n["code"], n["reserve"],
-               board["heap_bytes"], n["total"] - board["heap_bytes"]))
+            "model does not fit board %s: it needs %d bytes (%s) but the board's heap budget "
+            "is %d bytes: over by %d bytes"
+            % (board_name, n["total"], describe(n), board["heap_bytes"], n["total"] - board["heap_bytes"]))
     return n
