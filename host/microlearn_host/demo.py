@@ -39,7 +39,7 @@ def main(args):
     fits = {}
     for b in ("rp2040", "esp32"):
         try:
-            fits[b] = "fits (%d of %d heap bytes)" % (budget.check(mlm, b)["total"], boards.load(b)["heap_bytes"])
+            fits[b] = budget.fits_line(b, budget.check(mlm, b))
         except budget.BudgetError as e:
             fits[b] = str(e)
 

@@ -22,7 +22,10 @@ import json
 import numpy as np
 import pytest
 
-from microlearn_host import bench_models, boards, budget, modelfile
+from microlearn_host import modelfile
+from microlearn_host.bench import models as bench_models
+from microlearn_host.board import budget
+from microlearn_host.board import profiles as boards
 from microlearn_host.quant.qmodel import QLayer, QModel
 
 MARGIN = 3072  # bytes: |measured - budget|, and how far inside the limit a fitting model is

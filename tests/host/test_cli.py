@@ -152,7 +152,11 @@ def test_export_mlm_checks_the_board_budget(cwd, capsys):
             "--out", "out/d.mlm", "--board", "rp2040"]
     assert cli.main(argv) == 0
     assert os.path.getsize("out/d.mlm") > 0
-    assert "fits rp2040" in capsys.readouterr().out
+    line = [l for l in capsys.readouterr().out.splitlines() if l.startswith("fits rp2040")][0]
+    # "fits rp2040: T of H heap bytes (model a + arena b + ...)": the printed parts add up to T
+    total = int(line.split(": ")[1].split(" of ")[0])
+    parts = [int(p.split()[-1]) for p in line[line.index("(") + 1:line.rindex(")")].split(" + ")]
+    assert len(parts) >= 5 and sum(parts) == total, line
 
 
 def test_existing_commands_still_there(capsys):

@@ -140,8 +140,7 @@ def cmd_export(args):
         data = modelfile.write(qm)
         if args.board:
             n = budget.check(data, args.board)
-            print(f"fits {args.board}: {n['total']} of {budget.boards.load(args.board)['heap_bytes']} "
-                  f"heap bytes (model {n['model']}, arena {n['arena']}, code {n['code']})")
+            print(budget.fits_line(args.board, n))
     qio.atomic_write_bytes(args.out, data)
     print(f"{fmt}: {len(data)} bytes -> {args.out}")
     return 0
