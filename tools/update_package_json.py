@@ -1,4 +1,4 @@
-"""Write package.json for `mpremote mip install github:OWNER/REPO` from device/microlearn.
+"""Write package.json for `mpremote mip install package.json` (from a checkout) from device/microlearn.
 
 Run after adding or removing a device module; tests/host/test_package_json.py
 fails while package.json and device/ disagree.
