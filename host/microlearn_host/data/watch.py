@@ -1,6 +1,8 @@
 """seglearn's smartwatch IMU data: 140 recordings, 6 channels at 50 Hz, 7 exercises, 10 subjects.
 
-Each subject recorded every shoulder exercise twice (left and right arm).
+Each subject recorded every shoulder exercise once with each arm (the file's "side",
+0 or 1): 10 subjects x 7 exercises x 2 arms, every combination exactly once (checked
+by the tests; data/loso.py splits a held-out subject's data by arm and by time).
 Channels (raw, as recorded): ax, ay, az (accelerometer, g), wx, wy, wz (gyro, rad/s).
 
 Windows: `window` samples (default 100 = 2 s) every `hop` samples (default 50 =
@@ -30,8 +32,9 @@ SPLIT_RULE = ("by subject: RandomState(split_seed).permutation(sorted subjects);
               "first 2 test, next 2 val, rest train")
 
 
-def read_file(path: str):
-    """Recordings, labels, subjects, class names, channel names from seglearn's .npy.
+def read_file(path: str, sides: bool = False):
+    """Recordings, labels, subjects, class names, channel names from seglearn's .npy
+    (and, with sides=True, the arm of every recording, 0 or 1, appended).
 
     The file is a pickled dict (that is how seglearn ships it), so
     allow_pickle is needed; it is only ever read from the installed package.
@@ -58,7 +61,13 @@ def read_file(path: str):
         check_finite(r, f"{path}: recording {i}")
     class_names = tuple(d["y_labels"])
     y = check_labels(y, len(class_names), path)
-    return recs, y, subj.astype(np.int64), class_names, chans
+    if not sides:
+        return recs, y, subj.astype(np.int64), class_names, chans
+    side = np.asarray(d.get("side", ()))
+    if side.shape != (len(recs),) or not np.isin(side, (0, 1)).all():
+        raise ValueError(f"{path}: 'side' must give arm 0 or 1 for each of the {len(recs)} "
+                         f"recordings")
+    return recs, y, subj.astype(np.int64), class_names, chans, side.astype(np.int64)
 
 
 def windows(rec: np.ndarray, window: int, hop: int) -> np.ndarray:
