@@ -113,11 +113,11 @@ def channel_stats(x: np.ndarray, valid: np.ndarray | None = None):
     return mean.astype(np.float32), std.astype(np.float32)
 
 
-def parse_classes(spec: str, class_names) -> list[int]:
+def parse_classes(spec: str, class_names, min_count: int = 2) -> list[int]:
     """Class indices from "0-7", "0,2,5-6" or class names ("ABD,ROW"), in ascending order.
 
     ValueError names the bad part: an empty item, a reversed range, an index or name
-    the dataset does not have, a repeated class, or a spec that keeps fewer than 2.
+    the dataset does not have, a repeated class, or a spec that keeps fewer than min_count.
     """
     names = [str(c) for c in class_names]
     n = len(names)
@@ -146,7 +146,7 @@ def parse_classes(spec: str, class_names) -> list[int]:
     dup = sorted({c for c in picked if picked.count(c) > 1})
     if dup:
         raise ValueError(f"class list {spec!r} names class {names[dup[0]]!r} twice")
-    if len(picked) < 2:
+    if len(picked) < min_count:
         raise ValueError(f"class list {spec!r} keeps {len(picked)} class; a classifier needs >= 2")
     return sorted(picked)
 
