@@ -119,3 +119,23 @@ def from_file(path: str, split_seed: int = 0, window: int = 100, hop: int = 50) 
 def load(split_seed: int = 0, window: int = 100, hop: int = 50) -> Dataset:
     return from_file(package_file("seglearn", "data", "watch_dataset.npy"),
                      split_seed, window, hop)
+
+
+def augment(x: np.ndarray, rng, degrees: float = 20.0, gain: float = 0.1) -> np.ndarray:
+    """Training batches (N, T, 1, 6) as another wearer might record them: each window's
+    accelerometer and gyro axes turned by the same random rotation (up to `degrees` about
+    a random axis: the watch sits differently) and scaled by one gain in 1 +- `gain`."""
+    n = len(x)
+    axis = rng.normal(size=(n, 3))
+    axis /= np.linalg.norm(axis, axis=1, keepdims=True)
+    ang = np.radians(rng.uniform(-degrees, degrees, n))
+    k = np.zeros((n, 3, 3))
+    k[:, 0, 1], k[:, 0, 2], k[:, 1, 2] = -axis[:, 2], axis[:, 1], -axis[:, 0]
+    k -= k.transpose(0, 2, 1)
+    rot = (np.eye(3) + np.sin(ang)[:, None, None] * k
+           + (1 - np.cos(ang))[:, None, None] * k @ k)  # Rodrigues
+    g = rng.uniform(1 - gain, 1 + gain, n)[:, None, None] * rot
+    out = np.empty_like(x)
+    out[..., :3] = np.einsum("nij,ntwj->ntwi", g, x[..., :3])
+    out[..., 3:] = np.einsum("nij,ntwj->ntwi", g, x[..., 3:])
+    return out.astype(x.dtype)

@@ -31,6 +31,15 @@ class Scenario:
     y_seed: np.ndarray
     zp_e: int
     old: np.ndarray | None = None  # test mask of the base classes (new-class experiments)
+    # int8 model inputs (N, input bytes) of the same examples, for boards (learn/boards.py)
+    xq_stream: np.ndarray | None = None
+    xq_test: np.ndarray | None = None
+    xq_seed: np.ndarray | None = None
+
+
+def _xq(qm, x):
+    from ..quant import reference
+    return reference.quantize_input(qm, np.asarray(x, np.float32)).reshape(len(x), -1)
 
 
 def watch_user(subject: int, split: str, base_seed: int = 0, stream_arm: int = 0,
@@ -45,7 +54,9 @@ def watch_user(subject: int, split: str, base_seed: int = 0, stream_arm: int = 0
     return Scenario(f"watch subject {subject}, {split}" +
                     (f" (stream arm {stream_arm})" if split == "other-arm" else ""),
                     qm, [str(c) for c in u.class_names], len(u.class_names), Es, u.y_stream,
-                    Et, u.y_test, empty, np.zeros(0, np.int64), zp)
+                    Et, u.y_test, empty, np.zeros(0, np.int64), zp,
+                    xq_stream=_xq(qm, u.x_stream), xq_test=_xq(qm, u.x_test),
+                    xq_seed=np.zeros((0, int(np.prod(qm.input_shape))), np.int8))
 
 
 def new_classes(name: str, new, base_seed: int = 0, qm=None, seed_per_class=SEED_PER_CLASS,
@@ -81,4 +92,5 @@ def new_classes(name: str, new, base_seed: int = 0, qm=None, seed_per_class=SEED
     return Scenario(f"{name}: base on {len(keep)} classes learns "
                     f"{', '.join(names[len(keep):])}", qm, names, len(keep), Es,
                     remap[ds.y_train[tr_new]], Et, y_test, Eo, remap[ds.y_train[tr_old]], zp,
-                    old=y_test < len(keep))
+                    old=y_test < len(keep), xq_stream=_xq(qm, ds.x_train[tr_new]),
+                    xq_test=_xq(qm, ds.x_test), xq_seed=_xq(qm, ds.x_train[tr_old]))

@@ -45,7 +45,8 @@ class History:
 
 def fit(model, x, y, validation_data=None, epochs: int = 20, batch_size: int = 32,
         lr: float = 1e-3, seed: int = 0, patience: int = 5, verbose: bool = True,
-        threads: int | None = 1, min_epochs: int = 0, schedule: str = "constant") -> History:
+        threads: int | None = 1, min_epochs: int = 0, schedule: str = "constant",
+        augment=None) -> History:
     """Train `model` in place on raw inputs x (N,)+input_shape and int labels y.
 
     validation_data=(x_val, y_val) turns on early stopping: training stops after
@@ -57,6 +58,8 @@ def fit(model, x, y, validation_data=None, epochs: int = 20, batch_size: int = 3
     validation loss is a noisy minimum on small, subject-wise validation sets).
     schedule: "constant" lr, or "cosine" (lr * (1 + cos(pi * epoch / epochs)) / 2
     per epoch), which settles the weights instead of stopping on a noisy epoch.
+    augment: optional f(x_batch, rng) -> x_batch applied to every training batch of raw
+    inputs (rng: the fit's own generator, so runs stay reproducible).
     """
     for name, v, ok in (("epochs", epochs, isinstance(epochs, (int, np.integer)) and epochs >= 1),
                         ("batch_size", batch_size,
@@ -72,14 +75,14 @@ def fit(model, x, y, validation_data=None, epochs: int = 20, batch_size: int = 3
         raise ValueError(f"schedule must be 'constant' or 'cosine', got {schedule!r}")
     with blas_threads(threads):
         return _fit(model, x, y, validation_data, epochs, batch_size, lr, seed, patience,
-                    verbose, min_epochs, schedule)
+                    verbose, min_epochs, schedule, augment)
 
 
 _WANT = {"lr": "a finite number > 0", "min_epochs": "an integer >= 0"}
 
 
 def _fit(model, x, y, validation_data, epochs, batch_size, lr, seed, patience, verbose,
-         min_epochs=0, schedule="constant"):
+         min_epochs=0, schedule="constant", augment=None):
     x = np.asarray(x)
     y = np.asarray(y).astype(np.int64)
     if len(x) != len(y) or len(x) == 0:
@@ -101,7 +104,8 @@ def _fit(model, x, y, validation_data, epochs, batch_size, lr, seed, patience, v
         tot_loss, tot_correct, seen = 0.0, 0, 0
         for start in starts:
             idx = order[start:start + batch_size]
-            loss, correct = model.train_batch(x[idx], y[idx])
+            xb = x[idx] if augment is None else augment(x[idx], rng)
+            loss, correct = model.train_batch(xb, y[idx])
             opt.step(model.trainable())
             tot_loss += loss * len(idx)
             tot_correct += correct

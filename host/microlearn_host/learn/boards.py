@@ -1,0 +1,98 @@
+"""Play the same labelled stream on a board's Learner and check its head against the twin's.
+
+The board gets the .mlm, the stream as int8 INPUTS (quantized on the host with the
+reference, so the comparison is of the learners, not of float rounding) and the class
+names; device/scripts/learn_stream.py replays it through microlearn.Learner and prints the
+head (w8, wm, bias, bm) and its predictions on a few test inputs. Every element must equal
+the twin's after the same stream; a difference names the first one.
+"""
+from __future__ import annotations
+
+import struct
+
+import numpy as np
+
+from .. import modelfile
+from ..board import progress as prog
+from ..data.loso import stream_order
+from . import curve
+
+OP_LEARN, OP_REMEMBER = 0, 1
+HEAD = ("w8", "wm", "bias", "bm")
+_DTYPES = {"w8": "<i1", "wm": "<i4", "bias": "<i4", "bm": "<i4"}
+N_TEST = 32  # test inputs the board also predicts (its predictions must equal the twin's)
+
+
+class BoardMismatch(AssertionError):
+    pass
+
+
+def stream_file(sc, order_seed, budgets=curve.BUDGETS):
+    """(bytes, n records): remember records for the replay seed, then the played stream."""
+    order = stream_order(sc.y_stream, order_seed)
+    played = order[:max(curve.round_ends(sc.y_stream, order, budgets).values())]
+    recs = [struct.pack("BB", OP_REMEMBER, int(c)) + x.tobytes()
+            for x, c in zip(sc.xq_seed, sc.y_seed)]
+    recs += [struct.pack("BB", OP_LEARN, int(sc.y_stream[i])) + sc.xq_stream[i].tobytes()
+             for i in played]
+    return b"".join(recs), len(recs)
+
+
+def first_difference(name, got, want):
+    """None, or text naming the first differing element of two flat arrays."""
+    got, want = np.asarray(got).reshape(-1), np.asarray(want).reshape(-1)
+    if got.shape != want.shape:
+        return f"{name}: board has {got.size} elements, twin {want.size}"
+    bad = np.flatnonzero(got != want)
+    if not len(bad):
+        return None
+    i = int(bad[0])
+    return (f"{name}[{i}] differs: board {int(got[i])}, twin {int(want[i])} "
+            f"({len(bad)} of {got.size} elements differ)")
+
+
+def run_board(sc, order_seed, board, timeout=1800):
+    from ..board.runner import run_body
+    data, n = stream_file(sc, order_seed)
+    mlm = modelfile.write(sc.qm)
+    files = {"model.mlm": mlm, "stream.bin": data, "names.txt": "\n".join(sc.names).encode(),
+             "test.bin": np.ascontiguousarray(sc.xq_test[:N_TEST]).tobytes()}
+    heads = {}
+    bar = prog.Bar(n, f"{board}: learning", unit="label")
+
+    def on_line(line):
+        if line.startswith("@n "):
+            bar(int(line.split()[1]))
+        elif line.startswith("@h "):
+            _, name, hexdata = line.split()
+            heads[name] = np.frombuffer(bytes.fromhex(hexdata), _DTYPES.get(name, "<i1"))
+    try:
+        v = run_body(board, "learn_stream.py", files=files, timeout=timeout,
+                     on_line=on_line)["learn"]
+    finally:
+        bar.close()
+    if v["n"] != n:
+        raise RuntimeError(f"board {board} learned {v['n']} of {n} records")
+    return heads, v
+
+
+def check_board(sc, order_seed, board, ours) -> str:
+    """Raise BoardMismatch at the first element where the board's head differs from the
+    twin's (which has played the same stream); else a one-line summary."""
+    heads, v = run_board(sc, order_seed, board)
+    st = ours.t.state()
+    for name in HEAD:
+        if name not in heads:
+            raise BoardMismatch(f"{board}: the board did not report {name}")
+        diff = first_difference(name, heads[name], np.asarray(st[name]).astype(np.int64))
+        if diff:
+            raise BoardMismatch(f"{board} differs from the twin after {v['n']} learn() calls: "
+                                f"{diff}")
+    want = ours.predict(sc.E_test[:N_TEST])
+    got = np.frombuffer(bytes.fromhex(v["pred"]), np.uint8).astype(np.int64)
+    diff = first_difference("prediction", got, want)
+    if diff:
+        raise BoardMismatch(f"{board}: {diff}")
+    return (f"{board}: head after {v['n']} learn() calls == twin ({', '.join(HEAD)}, every "
+            f"element); {len(got)} test predictions == twin; "
+            f"{v['per_learn']} {v['unit']} per learn()")
