@@ -14,3 +14,15 @@ def load(path, kernels=None):
         raise ValueError("cannot import the microlearn engine (%s): %d bytes free"
                          % (type(e).__name__, gc.mem_free()))
     return Model(path, kernels)
+
+
+def __getattr__(name):
+    # Learner on first use (as asyncio does): `import microlearn` stays cheap.
+    if name == "Learner":
+        from .learner import Learner
+        return Learner
+    # MicroPython asks here first on `from . import submodule`: import it
+    try:
+        return __import__("microlearn." + name, None, None, (name,))
+    except ImportError:
+        raise AttributeError(name)
