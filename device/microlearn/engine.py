@@ -1,58 +1,63 @@
 # The int8 inference engine: loads a .mlm file, plans nothing at run time.
-# Everything a call needs (arena, tensor views, kernel p arrays, output
-# buffers) is built once at load, so predict() allocates nothing after the
-# first call (given viper kernels; float input math boxes floats on most ports).
+# Everything predict() needs (arena, tensor views, kernel p arrays, output
+# buffer) is built once at load; weights and int32 tables stay in the file
+# buffer (views, no copies, where the kernels read raw buffers). After the
+# first call predict() allocates nothing for int8 input and a small constant
+# for float input (given viper kernels).
 import gc
 from array import array
 from micropython import const
 
 from . import modelfile as mf
 from .compat import np as _np
-from .softmax import softmax as _softmax
 
 try:  # raw 32-bit table lookups: dequantize without boxing floats
     from .lut_viper import lut32 as _lut32
 except (ImportError, SyntaxError, ValueError):
     _lut32 = None
 
-_CLAMP = const(1000)  # |x/scale| beyond this saturates anyway; keeps int() small
 # isinstance() tuples built once: a literal tuple in a method is a heap allocation per call
 _BYTES = (bytes, bytearray, memoryview)
-_FLOATS = (list, tuple, array)
-if _np is not None:  # firmware with ulab: its 1-D float arrays are inputs too
-    _FLOATS += (type(_np.zeros(1)),)
-
-
-def _i32(buf, off, n):
-    """int32 little-endian values of the file as an array('i') (kernels index them)."""
-    return array("i", bytes(buf[off:off + 4 * n]))
-
-
-def _deq_table(scale, zp):
-    """The 256 dequantized values of an int8 tensor, indexed by the raw byte."""
-    t = array("f", bytes(1024))
-    for b in range(256):
-        t[b] = ((b ^ 0x80) - 0x80 - zp) * scale
-    return t
+_SEQ = (list, tuple, array)
+_ND = type(_np.zeros(1)) if _np is not None else None
+_TSCALE = const(40)  # the file offset of tensor 0's float32 scale (the input scale)
 
 
 class Model:
+    """A loaded model. predict()/predict_int8()/embed() return a buffer that the
+    next call overwrites; pass out= (your own buffer) to keep a result."""
+
     def __init__(self, src, kernels=None):
         if isinstance(src, str):
+            self.name = src
+        elif isinstance(src, _BYTES):
+            self.name = None
+        else:
+            raise TypeError("load() takes a model file path (str) or the file's bytes, got %s"
+                            % type(src).__name__)
+        try:
+            if kernels is None:  # before the file: the code must not take the file's heap
+                kernels = _kernels()
+            self._init(src, kernels)
+        except MemoryError:
+            self._buf = self.arena = self._tv = self._steps = None  # so that the figure is real
+            gc.collect()
+            raise ValueError("model %s does not fit in the heap: %d bytes free without it"
+                             % (repr(src) if isinstance(src, str) else "bytes", gc.mem_free()))
+
+    def _init(self, src, k):
+        if self.name is not None:
             buf = _read(src)
         else:
+            mf.check_free(len(src), "model bytes")
             buf = bytearray(src)
         hdr, tensors, layers = mf.parse(buf)
         self._buf = buf
+        self._k = k
         self.arena_size, ncls, names_off, norm_off = hdr
-        if kernels is None:
-            from . import kernels
-        self._k = kernels
-        try:  # mem_free() was checked, but a fragmented heap may lack one block this big
-            self.arena = bytearray(self.arena_size)
-        except MemoryError:
-            raise ValueError("activation arena of %d bytes does not fit in the heap" % self.arena_size)
+        self.arena = bytearray(self.arena_size)
         am = memoryview(self.arena)
+        fm = memoryview(buf)
         self._tv = [am[t[3]:t[3] + t[4]] for t in tensors]
         self.tensors = tensors
         self.layers = layers
@@ -60,31 +65,34 @@ class Model:
         self.input_size = tensors[0][4]
         self.in_zp, self.in_scale = tensors[0][1], tensors[0][2]
         c = self.input_shape[-1]
-        self._mean = _f32(buf, norm_off, c)
-        self._std = _f32(buf, norm_off + 4 * c, c)
-        self._f = array("f", [0.0])  # rounds intermediates to float32 on double-float ports
+        self._c = c
+        self._norm = fm[norm_off:norm_off + 8 * c]  # float32 mean[c], std[c]
+        self._sc = fm[_TSCALE:_TSCALE + 4]
+        self._q = getattr(k, "quantize", None)
+        if self._q is None:  # a kernel set without one (tests): the plain twin
+            from .quantize import quantize as q
+            self._q = q
+        self._xf = None  # float32 staging for list input, made on first use
         self.class_names = []
         pos = names_off
         for _ in range(ncls):
-            self.class_names.append(bytes(buf[pos + 1:pos + 1 + buf[pos]]).decode())
+            self.class_names.append(str(fm[pos + 1:pos + 1 + buf[pos]], "utf-8"))
             pos += 1 + buf[pos]
-        self._steps = [self._step(i, L, buf, am) for i, L in enumerate(layers)]
+        raw = getattr(k, "RAW", False)
+        self._steps = [self._step(i, L, fm, am, raw) for i, L in enumerate(layers)]
         out = tensors[-1]
-        self.scores = array("f", bytes(4 * out[4]))
+        self.scores = array("f", range(out[4]))
         self._out_lut = _deq_table(out[2], out[1])
-        # embedding: the input of the last FULLY_CONNECTED layer
+        # embedding: the input of the last FULLY_CONNECTED layer; its buffers on first embed()
         self._emb_layer = None
         for i in range(len(layers)):
             if layers[i][0] == mf.FC:
                 self._emb_layer = i
-        if self._emb_layer is not None:
-            e = tensors[layers[self._emb_layer][1][0]]
-            self._emb = array("f", bytes(4 * e[4]))
-            self._emb_lut = _deq_table(e[2], e[1])
-            self._emb_t = layers[self._emb_layer][1][0]
+        self._emb = None
+        self._outs = [None, None, None, None]  # the out= buffers last checked, per method
         gc.collect()
 
-    def _step(self, i, L, buf, am):
+    def _step(self, i, L, fm, am, raw):
         """(op, kernel, args...) of one layer, all objects prebuilt."""
         op, ins, pp, p, s_off, b_off, _ = L
         k = self._k
@@ -98,9 +106,10 @@ class Model:
                 nw, n = p[5] * p[6] * p[7] * p[2], p[5]
             else:
                 nw, n = p[6] * p[7] * p[2] * p[5], p[2] * p[5]
-            w = memoryview(buf)[b_off:b_off + nw]
+            w = fm[b_off:b_off + nw]
             o = b_off + ((nw + 3) & ~3)
-            args = (w, _i32(buf, o, n), _i32(buf, o + 4 * n, n), _i32(buf, o + 8 * n, n), out, pa)
+            args = (w, _i32(fm, o, n, raw), _i32(fm, o + 4 * n, n, raw),
+                    _i32(fm, o + 8 * n, n, raw), out, pa)
             fn = (k.fc if op == mf.FC else (k.conv if op == mf.CONV else k.dwconv))
             if pp:
                 scratch = am[s_off:s_off + pp[5] * pp[6] * pp[2]]
@@ -115,8 +124,11 @@ class Model:
         if op == mf.ADD:
             return (op, k.add, x, self._tv[ins[1]], out, pa)
         if op == mf.SOFTMAX:
-            fn = getattr(k, "softmax", None) or _softmax  # kernel sets without one: plain twin
-            return (op, fn, x, out, pa, _i32(buf, b_off + 12, 256))
+            fn = getattr(k, "softmax", None)
+            if fn is None:  # kernel sets without one: the plain twin
+                from .softmax import softmax as fn
+            raw = fn is getattr(k, "softmax", None) and getattr(k, "RAW_SOFTMAX", False)
+            return (op, fn, x, out, pa, _i32(fm, b_off + 12, 256, raw))
         return (op, None)  # RESHAPE: the output aliases the input
 
     def _run(self, n):
@@ -138,89 +150,214 @@ class Model:
     def _set_input(self, x):
         t = self._tv[0]
         n = self.input_size
+        wide = 0
+        if _ND is not None and isinstance(x, _ND):
+            x, wide = _ulab_input(x, n)
+            if wide < 0:  # int8 ulab array: quantized input
+                x = memoryview(x)
         if isinstance(x, _BYTES):
             if len(x) != n:
                 raise ValueError("int8 input has %d bytes, model expects %d" % (len(x), n))
             for i in range(n):
-                t[i] = x[i]
+                t[i] = x[i] & 0xFF
             return
-        if not isinstance(x, _FLOATS):
-            raise ValueError("input must be floats (list/tuple/array) or int8 bytes, got %s" % type(x).__name__)
-        if len(x) != n:
-            raise ValueError("input has %d values, model expects %d" % (len(x), n))
-        f, mean, std, c = self._f, self._mean, self._std, len(self._mean)
-        scale, zp = self.in_scale, self.in_zp
-        for i in range(n):
-            ch = i % c
-            f[0] = x[i]  # TypeError for non-numbers is turned into ValueError below
-            f[0] = f[0] - mean[ch]
-            f[0] = f[0] / std[ch]
-            f[0] = f[0] / scale
-            v = f[0]
-            if not (v == v):
-                raise ValueError("input %d is NaN" % i)
-            v = _CLAMP if v > _CLAMP else (-_CLAMP if v < -_CLAMP else v)
-            r = int(v)  # std::round: half away from zero, exact on float32 and double
-            d = v - r
-            if d >= 0.5:
-                r += 1
-            elif d <= -0.5:
-                r -= 1
-            r += zp
-            t[i] = (127 if r > 127 else (-128 if r < -128 else r)) & 0xFF
+        if wide == 0:
+            if not isinstance(x, _SEQ):
+                raise ValueError("input must be floats (list, tuple, array('f'), ulab array) or int8 "
+                                "bytes, got %s" % type(x).__name__)
+            if len(x) != n:
+                raise ValueError("input has %d values, model expects %d" % (len(x), n))
+            wide = _float_array(x)
+            if wide == 0:  # any other sequence of numbers: to float32 first
+                xf = self._xf
+                if xf is None:
+                    xf = self._xf = array("f", range(n))
+                try:
+                    for i in range(n):
+                        xf[i] = x[i]
+                except TypeError:
+                    raise ValueError("input %d is %s, not a number" % (i, type(x[i]).__name__))
+                x, wide = xf, 4
+        r = self._q(x, wide == 8, n, self._norm, self._c, self._sc, t, self.in_zp)
+        if r >= 0:
+            raise ValueError("input %d is %s: only finite numbers can be quantized" % (r, x[r]))
 
-    def predict_int8(self, x):
-        """Run the whole model; returns the int8 output tensor (a memoryview of raw bytes)."""
-        self._load(x)
+    def predict_int8(self, x, out=None):
+        """Run the whole model on x: floats (normalised and quantized here) or int8
+        bytes. Returns the int8 output tensor as a memoryview that the next call
+        overwrites, or copies it into `out` (a bytearray of the output size)."""
+        self._set_input(x)
         self._run(len(self._steps))
-        return self._tv[-1]
+        res = self._tv[-1]
+        if out is None:
+            return res
+        self._check_out(0, out, len(res), False)
+        out[:] = res
+        return out
 
-    def predict(self, x):
-        """Class scores (dequantized output) in a reused array('f')."""
-        out = self.predict_int8(x)
-        _deq(out, self._out_lut, self.scores)
-        return self.scores
+    def predict(self, x, out=None):
+        """Class scores (dequantized output) in an array('f') that the next call
+        overwrites, or in `out` (your array('f') of len(class_names))."""
+        res = self.predict_int8(x)
+        if out is None:
+            out = self.scores
+        else:
+            self._check_out(1, out, len(self.scores), True)
+        _deq(res, self._out_lut, out)
+        return out
 
-    def embed(self, x):
-        """Dequantized input of the last FULLY_CONNECTED layer (the feature vector)."""
+    def embed(self, x, out=None):
+        """Dequantized input of the last FULLY_CONNECTED layer (the feature vector),
+        in an array('f') that the next call overwrites, or in `out` (your array('f'))."""
         if self._emb_layer is None:
             raise ValueError("model has no FULLY_CONNECTED layer to embed before")
-        self._load(x)
+        t = self.tensors[self.layers[self._emb_layer][1][0]]
+        if self._emb is None:  # made on first use: predict() never needs them
+            self._emb = (array("f", range(t[4])), _deq_table(t[2], t[1]))
+        self._set_input(x)
         self._run(self._emb_layer)
-        _deq(self._tv[self._emb_t], self._emb_lut, self._emb)
-        return self._emb
+        if out is None:
+            out = self._emb[0]
+        else:
+            self._check_out(2, out, t[4], True)
+        _deq(self._tv[self.layers[self._emb_layer][1][0]], self._emb[1], out)
+        return out
 
-    def _load(self, x):
-        try:
-            self._set_input(x)
-        except TypeError as e:
-            raise ValueError("bad input: %s" % e)
+    def embed_int8(self, x, out=None):
+        """Raw int8 input of the last FULLY_CONNECTED layer (zero point: the tensor's,
+        head()[2]): a memoryview of the arena that the next call overwrites, or copied
+        into `out` (your bytearray). Runs the model up to that layer only."""
+        e = self._emb_layer
+        if e is None:
+            raise ValueError("model has no FULLY_CONNECTED layer to embed before")
+        self._set_input(x)
+        self._run(e)
+        res = self._tv[self.layers[e][1][0]]
+        if out is None:
+            return res
+        self._check_out(3, out, len(res), False)
+        out[:] = res
+        return out
+
+    def head(self):
+        """For the Learner, of a model that ends FULLY_CONNECTED -> SOFTMAX:
+        ((fc kernel, w, bias, mult, shift, p), (softmax kernel, p, table), (D, embedding zp)).
+        Kernel arguments as the model's own steps hold them (views into the file, no copy)."""
+        n = len(self.layers)
+        if n < 2 or self.layers[n - 1][0] != mf.SOFTMAX or self.layers[n - 2][0] != mf.FC \
+                or self.layers[n - 1][1][0] != n - 1:
+            raise ValueError("the model must end FULLY_CONNECTED -> SOFTMAX (the classifier the "
+                             "Learner trains); it ends %s" % " -> ".join(
+                                 mf.NAMES[L[0]] for L in self.layers[-2:]))
+        f, s = self._steps[n - 2], self._steps[n - 1]
+        t = self.tensors[self.layers[n - 2][1][0]]
+        return (f[1], f[3], f[4], f[5], f[6], f[8]), (s[1], s[4], s[5]), (t[4], t[1])
+
+    def _check_out(self, k, out, n, floats):
+        if out is self._outs[k]:  # checked before: no allocation on repeated calls
+            return
+        if floats:
+            ok = isinstance(out, array) and _float_array(out) == 4
+            want = "an array('f')"
+        else:
+            ok = isinstance(out, (bytearray, memoryview))
+            want = "a bytearray"
+        if not ok:
+            raise TypeError("out must be %s, got %s" % (want, type(out).__name__))
+        if len(out) != n:
+            raise ValueError("out has %d items, the result has %d" % (len(out), n))
+        self._outs[k] = out
+
+    def stats(self):
+        """{'params', 'macs', 'arena', 'file'}: what summary() prints at the end."""
+        tot_p = tot_m = 0
+        for i in range(len(self.layers)):
+            p, m = self._layer_stats(i)
+            tot_p += p
+            tot_m += m
+        return {"params": tot_p, "macs": tot_m, "arena": self.arena_size, "file": len(self._buf)}
+
+    def _layer_stats(self, i):
+        op, p = self.layers[i][0], self.layers[i][3]
+        if op == mf.FC:
+            return p[0] * p[1] + p[1], p[0] * p[1]
+        if op == mf.CONV:
+            return p[5] * (p[6] * p[7] * p[2] + 1), p[3] * p[4] * p[5] * p[6] * p[7] * p[2]
+        if op == mf.DW:
+            return p[2] * p[5] * (p[6] * p[7] + 1), p[3] * p[4] * p[2] * p[5] * p[6] * p[7]
+        if op in (mf.AVGPOOL, mf.MAXPOOL):
+            return 0, p[3] * p[4] * p[2] * p[5] * p[6]
+        if op == mf.MEAN:
+            return 0, p[0] * p[1]
+        if op in (mf.ADD, mf.SOFTMAX):
+            return 0, self.tensors[i + 1][4]
+        return 0, 0
 
     def summary(self):
-        tot_p = tot_m = 0
+        """Print the layers, parameters and MACs (stats() gives the totals)."""
         print("layer op                 output          params       MACs")
         for i, L in enumerate(self.layers):
-            op, p = L[0], L[3]
-            params = macs = 0
-            if op == mf.FC:
-                params, macs = p[0] * p[1] + p[1], p[0] * p[1]
-            elif op == mf.CONV:
-                params = p[5] * (p[6] * p[7] * p[2] + 1)
-                macs = p[3] * p[4] * p[5] * p[6] * p[7] * p[2]
-            elif op == mf.DW:
-                params = p[2] * p[5] * (p[6] * p[7] + 1)
-                macs = p[3] * p[4] * p[2] * p[5] * p[6] * p[7]
-            elif op in (mf.AVGPOOL, mf.MAXPOOL):
-                macs = p[3] * p[4] * p[2] * p[5] * p[6]
-            elif op == mf.MEAN:
-                macs = p[0] * p[1]
-            elif op in (mf.ADD, mf.SOFTMAX):
-                macs = self.tensors[i + 1][4]
-            tot_p += params
-            tot_m += macs
-            print("%5d %-18s %-15s %6d %10d" % (i, mf.NAMES[op], str(self.tensors[i + 1][0]), params, macs))
-        print("params %d, MACs %d, arena %d bytes, file %d bytes" % (tot_p, tot_m, self.arena_size, len(self._buf)))
-        return tot_p, tot_m
+            p, m = self._layer_stats(i)
+            print("%5d %-18s %-15s %6d %10d" % (i, mf.NAMES[L[0]], str(self.tensors[i + 1][0]), p, m))
+        s = self.stats()
+        print("params %d, MACs %d, arena %d bytes, file %d bytes"
+              % (s["params"], s["macs"], s["arena"], s["file"]))
+
+    def __repr__(self):
+        return "<Model %s: input %s, %d classes, arena %d bytes>" % (
+            repr(self.name) if self.name else "from bytes", self.input_shape,
+            len(self.class_names) or self.tensors[-1][4], self.arena_size)
+
+
+def _kernels():
+    try:
+        from . import kernels
+    except (MemoryError, ImportError) as e:  # ImportError: what a full heap leaves behind
+        gc.collect()
+        raise ValueError("not enough heap to import microlearn.kernels (%s: %s): %d bytes free"
+                         % (type(e).__name__, e, gc.mem_free()))
+    return kernels
+
+
+def _float_array(x):
+    """4 or 8: x is an array of float32 or float64 items; 0: anything else."""
+    if not isinstance(x, array) or not len(x) or not isinstance(x[0], float):
+        return 0
+    return len(bytes(memoryview(x)[:1]))
+
+
+def _ulab_input(x, n):
+    """(buffer, 4 or 8: float item size, or -1: int8 input) of a ulab ndarray of any
+    shape. dtype int8 is quantized input, as bytes; float is raw values; the other
+    integer dtypes (uint8, int16, ...) are raw values too, converted to float."""
+    if x.size != n:
+        raise ValueError("input has %d values, model expects %d" % (x.size, n))
+    dt = x.dtype
+    if dt != _np.float and dt != _np.int8:
+        x = _np.array(x, dtype=_np.float)
+    try:
+        memoryview(x)
+    except TypeError:  # a strided view has no buffer: make it dense
+        x = x.flatten()
+    return x, (-1 if dt == _np.int8 else x.itemsize)
+
+
+def _i32(fm, off, n, raw):
+    """int32 table of the file: a view where the kernel reads raw buffers, else an
+    array('i') (the plain kernels index ints), copied once straight from the file."""
+    if raw:
+        return fm[off:off + 4 * n]
+    a = array("i")
+    a.extend(fm[off:off + 4 * n])
+    return a
+
+
+def _deq_table(scale, zp):
+    """The 256 dequantized values of an int8 tensor, indexed by the raw byte."""
+    t = array("f", range(256))
+    for b in range(256):
+        t[b] = ((b ^ 0x80) - 0x80 - zp) * scale
+    return t
 
 
 def _deq(src, lut, dst):
@@ -231,10 +368,6 @@ def _deq(src, lut, dst):
             dst[i] = lut[src[i]]
 
 
-def _f32(buf, off, n):
-    return array("f", bytes(buf[off:off + 4 * n]))
-
-
 def _read(path):
     import os
     try:
@@ -242,10 +375,7 @@ def _read(path):
     except OSError:
         raise ValueError("cannot open model file %r" % path)
     mf.check_free(size, "model file %r" % path)
-    try:
-        buf = bytearray(size)
-    except MemoryError:
-        raise ValueError("model file %r: %d bytes do not fit in the heap" % (path, size))
+    buf = bytearray(size)
     with open(path, "rb") as f:
         got = f.readinto(buf)
     if got != size:

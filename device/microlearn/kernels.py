@@ -1,23 +1,35 @@
-# Kernel selection: viper where the firmware can run it, else the plain twins.
-# Signatures and p layouts are documented in kernels_viper*.py; the engine
-# calls only the names exported here. softmax: softmax_viper.py, twin softmax.py.
-from . import kernels_py, kernels_py_pool
+# Kernel selection: viper where the firmware can run it, else the plain twins
+# (imported only then: code is heap on a board). Signatures and p layouts are
+# documented in kernels_viper*.py; the engine calls only the names exported
+# here. softmax: softmax_viper.py, twin softmax.py; quantize (float input):
+# quantize_viper.py, twin quantize.py.
+# RAW: fc/conv/dwconv read their int32 tables from raw little-endian buffers
+# (views into the model file, no copy); RAW_SOFTMAX: softmax's table likewise.
 from .compat import native_kernels
-from .softmax import softmax
 
 _native = native_kernels()
 NATIVE = _native is not None
-_impl, _pool = kernels_py, kernels_py_pool
+RAW = NATIVE
+RAW_SOFTMAX = False
 if NATIVE:
     _impl = _native
     try:  # fails where kernels_viper does, but never break the import
         from . import kernels_viper_pool as _pool
     except (ImportError, SyntaxError, ValueError):
-        pass
+        from . import kernels_py_pool as _pool
     try:
         from .softmax_viper import softmax
+        RAW_SOFTMAX = True
     except (ImportError, SyntaxError, ValueError):
-        pass
+        from .softmax import softmax
+    try:
+        from .quantize_viper import quantize
+    except (ImportError, SyntaxError, ValueError):
+        from .quantize import quantize
+else:
+    from . import kernels_py as _impl, kernels_py_pool as _pool
+    from .softmax import softmax
+    from .quantize import quantize
 
 dot_i8 = _impl.dot_i8
 fc = _impl.fc

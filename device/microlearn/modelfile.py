@@ -75,6 +75,10 @@ def parse(buf):
         tensors.append((dims[:rank], zp, scale, off, size))
     c = tensors[0][0][-1]
     _need(names_off == norm_off + 8 * c and names_off <= end, "bad names offset %d" % names_off)
+    for k in range(2 * c):  # the float input path divides by std: finite, std non-zero
+        v = struct.unpack_from("<f", buf, norm_off + 4 * k)[0]
+        _need(v - v == 0 and (k < c or v != 0), "input %s of channel %d is %r"
+              % ("mean" if k < c else "std", k % c, v))
     pos = names_off
     for k in range(ncls):
         _need(pos < end and pos + 1 + buf[pos] <= end, "class name %d runs past the end" % k)

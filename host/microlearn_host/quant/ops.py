@@ -198,6 +198,7 @@ def quantize(xf, scale, zp):
         t = np.trunc(y)
         half = np.abs(y - t) >= np.float32(0.5)
     q = np.where(half, t + np.sign(y), t)
+    q = np.clip(q, -2.0 ** 31, 2.0 ** 31)  # huge and infinite quotients saturate, not wrap
     return _clamp8(q.astype(np.int64) + int(zp))
 
 
