@@ -11,8 +11,8 @@ from binascii import hexlify
 import microlearn
 
 m = microlearn.load("model.mlm")
-f = open("names.txt")
-names = f.read().split("\n")
+f = open("names.txt", "rb")
+names = f.read().decode().split("\n")
 f.close()
 l = microlearn.Learner(m, None)
 n_in = m.input_size

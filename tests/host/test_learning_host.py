@@ -94,3 +94,41 @@ def test_learn_argument_errors(tmp_path, monkeypatch, capsys, argv, match):
 def test_learn_help_has_a_runnable_example(capsys):
     assert cli.main(["learn", "--help"]) == 0
     assert "microlearn learn --dataset watch --user 3 --split same-arm" in capsys.readouterr().out
+
+
+@pytest.fixture(scope="module")
+def digits_new():
+    from microlearn_host.learn import scenario
+    return scenario.new_classes("digits", (8, 9))
+
+
+def test_vectorized_head_predicts_as_the_twin(digits_new):
+    """The curves evaluate the twin's head on whole test sets at once: it must give exactly
+    LearnerTwin.predict's labels (argmax over int8 logits, first maximum)."""
+    sc = digits_new
+    o = curve.make_learners(sc, methods=("ours",))["ours"]
+    for i in range(12):
+        o.learn(sc.E_stream[i], int(sc.y_stream[i]))
+    got = o.predict(sc.E_test)
+    want = np.array([o.names.index(o.t.predict(e)[0]) for e in sc.E_test])
+    np.testing.assert_array_equal(got, want)
+    assert set(got.tolist()) >= {8, 9}  # the new classes are predicted at all
+
+
+def test_learn_command_on_the_host_and_a_board(tmp_path, monkeypatch, capsys):
+    """digits 0-7 -> 8,9: the curve, the PNG, and unix32's head == the twin's, every element."""
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["learn", "--dataset", "digits", "--new-classes", "8,9", "--png", "c.png",
+                     "--boards", "unix32"]) == 0
+    out = capsys.readouterr().out
+    assert "labels/class" in out and "RAM bytes" in out
+    assert "unix32: head after 160 remember() + 40 learn() calls == twin" in out, out
+    with open("c.png", "rb") as f:
+        assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def test_board_difference_is_named():
+    from microlearn_host.learn.boards import first_difference
+    assert first_difference("wm", [1, 2, 3], [1, 2, 3]) is None
+    msg = first_difference("wm", [1, 5, 3, 7], [1, 2, 3, 4])
+    assert msg == "wm[1] differs: board 5, twin 2 (2 of 4 elements differ)"

@@ -98,7 +98,7 @@ def _train_head(F, y, W, b, steps, lr, l2):
 
 def oracle(E_train, y_train, E_test, y_test, head: dict, n_classes: int,
            seed: int = 0) -> dict:
-    """{"accuracy", "which", "from_scratch", "fine_tuned", "ram_bytes"}.
+    """{"accuracy", "which", "from_scratch", "fine_tuned", "pred", "ram_bytes"}.
 
     head: embed.head(qm) of the base model (rows beyond its classes start at zero).
     Features are the dequantized embeddings (E - zp_e) * e_scale, as the FC sees them.
@@ -117,9 +117,10 @@ def oracle(E_train, y_train, E_test, y_test, head: dict, n_classes: int,
     Wb[:nb] = head["w8"].astype(np.float64) * head["w_scales"][:, None]
     bb[:nb] = head["bias"] * s * head["w_scales"]
     tuned = _train_head(F, y_train, Wb, bb, steps=150, lr=0.01, l2=1e-3)
-    acc = {name: float(np.mean((Ft @ W.T + b).argmax(1) == np.asarray(y_test)))
-           for name, (W, b) in (("from_scratch", scratch), ("fine_tuned", tuned))}
+    pred = {name: (Ft @ W.T + b).argmax(1)
+            for name, (W, b) in (("from_scratch", scratch), ("fine_tuned", tuned))}
+    acc = {name: float(np.mean(p == np.asarray(y_test))) for name, p in pred.items()}
     which = max(acc, key=acc.get)
-    return {"accuracy": acc[which], "which": which, **acc,
+    return {"accuracy": acc[which], "which": which, **acc, "pred": pred[which],
             # float32 head plus every stream embedding and its label, all kept
             "ram_bytes": 4 * n_classes * (d + 1) + len(F) * (d + 1)}

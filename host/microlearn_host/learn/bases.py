@@ -2,7 +2,8 @@
 
 watch_base(s, seed): the default watch model trained without subject s (data/loso.py) with
     WATCH_FIT: a fixed number of epochs under a cosine learning-rate schedule, keeping the
-    last weights. The early stopping of pipeline.DEFAULTS stopped at epoch 1-4 in about half
+    last weights, on windows randomly turned and scaled as another wearer's watch would
+    record them (data/watch.augment). The early stopping of pipeline.DEFAULTS stopped at epoch 1-4 in about half
     of the LOSO runs (the first epochs' validation loss on 2 held-out subjects is a noisy
     minimum) and moved a subject's accuracy by up to 16 points between seeds; see
     docs/benchmarks.md ("Base training for new users") for the spread before and after.
@@ -21,8 +22,11 @@ from ..board import profiles as boards
 CACHE = os.path.join(boards.ROOT, "build", "learning", "bases")
 # pipeline.DEFAULTS["watch"]: what the issue found unstable (kept to measure against)
 EARLY_STOP_FIT = dict(epochs=40, batch_size=32, lr=3e-3, patience=6)
-WATCH_FIT = dict(epochs=15, min_epochs=15, schedule="cosine", lr=3e-3, batch_size=32,
-                 patience=6)
+# fixed epochs, cosine schedule, last weights (no early stopping on a noisy validation set)
+COSINE_FIT = dict(epochs=15, min_epochs=15, schedule="cosine", lr=3e-3, batch_size=32,
+                  patience=6)
+# ... and every training window turned and scaled as another wearer's (data/watch.augment)
+WATCH_FIT = dict(COSINE_FIT, augment="watch")
 
 
 def _key(*parts, cfg=None) -> str:
@@ -41,7 +45,11 @@ def _cached(key, make_ds, fit, name, seed, class_names=None):
     if all(os.path.isfile(p) for p in (fpath, qpath, jpath)):
         return qio.load_any(fpath)[1], qio.load_any(qpath)[1]
     ds = make_ds()
-    model, _ = pipeline.train_default(name, seed=seed, ds=ds, **fit)
+    kw = dict(fit)
+    if "augment" in kw:  # named in the config (and the cache key), resolved here
+        from ..data import watch
+        kw["augment"] = {"watch": watch.augment}[kw["augment"]]
+    model, _ = pipeline.train_default(name, seed=seed, ds=ds, **kw)
     if class_names is not None:
         model.class_names = list(class_names)
     qm = ptq.quantize(model, ds.x_train, ds.class_names)

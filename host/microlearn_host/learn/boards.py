@@ -23,8 +23,8 @@ _DTYPES = {"w8": "<i1", "wm": "<i4", "bias": "<i4", "bm": "<i4"}
 N_TEST = 32  # test inputs the board also predicts (its predictions must equal the twin's)
 
 
-class BoardMismatch(AssertionError):
-    pass
+class BoardMismatch(ValueError):
+    """The board's head differs from the twin's (the CLI prints it and exits 1)."""
 
 
 def stream_file(sc, order_seed, budgets=curve.BUDGETS):
@@ -69,11 +69,18 @@ def run_board(sc, order_seed, board, timeout=1800):
     try:
         v = run_body(board, "learn_stream.py", files=files, timeout=timeout,
                      on_line=on_line)["learn"]
+    except RuntimeError as e:  # the board's own traceback, for the one-line CLI error
+        raise OSError(str(e)) from None
     finally:
         bar.close()
     if v["n"] != n:
         raise RuntimeError(f"board {board} learned {v['n']} of {n} records")
     return heads, v
+
+
+def _calls(v):
+    rem = v["n"] - v["learns"]
+    return (f"{rem} remember() + " if rem else "") + f"{v['learns']} learn() calls"
 
 
 def check_board(sc, order_seed, board, ours) -> str:
@@ -86,13 +93,12 @@ def check_board(sc, order_seed, board, ours) -> str:
             raise BoardMismatch(f"{board}: the board did not report {name}")
         diff = first_difference(name, heads[name], np.asarray(st[name]).astype(np.int64))
         if diff:
-            raise BoardMismatch(f"{board} differs from the twin after {v['n']} learn() calls: "
-                                f"{diff}")
+            raise BoardMismatch(f"{board} differs from the twin after {_calls(v)}: {diff}")
     want = ours.predict(sc.E_test[:N_TEST])
     got = np.frombuffer(bytes.fromhex(v["pred"]), np.uint8).astype(np.int64)
     diff = first_difference("prediction", got, want)
     if diff:
         raise BoardMismatch(f"{board}: {diff}")
-    return (f"{board}: head after {v['n']} learn() calls == twin ({', '.join(HEAD)}, every "
+    return (f"{board}: head after {_calls(v)} == twin ({', '.join(HEAD)}, every "
             f"element); {len(got)} test predictions == twin; "
             f"{v['per_learn']} {v['unit']} per learn()")

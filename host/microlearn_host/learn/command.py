@@ -111,13 +111,15 @@ def cmd_learn(args):
                            embed.head(sc.qm), len(sc.names))
     print(f"{sc.title}: {len(sc.y_stream)} stream examples, {len(sc.y_test)} test; "
           f"base model {100 * base:.1f}%, oracle {100 * orc['accuracy']:.1f}% "
-          f"({orc['which'].replace('_', ' ')} head)")
+          f"({orc['which'].replace('_', ' ')} head" +
+          (f"; new classes {100 * curve.accuracies(orc['pred'], sc)['new']:.1f}%)"
+           if sc.old is not None else ")"))
     key = "new" if sc.old is not None else "all"
     print(format_curve(res, key, sc.old is not None))
     png = args.png or os.path.join("build", "learning", _png_name(args))
     curve.png(png, sc.title + f", order seed {args.order_seed}", res["budgets"],
               res["curves"], base=None if sc.old is not None else base,
-              oracle=None if sc.old is not None else orc["accuracy"], key=key)
+              oracle=curve.accuracies(orc["pred"], sc)[key], key=key)
     print(f"learning curve -> {png}")
     for b in boards:
         from .boards import check_board

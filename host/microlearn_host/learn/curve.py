@@ -13,6 +13,8 @@ from . import baselines
 
 BUDGETS = (1, 2, 5, 10, 20)
 METHODS = ("ours", "nearest-mean", "knn")
+LABELS = {"ours": "our Learner (twin)", "nearest-mean": "imprinting only (nearest class mean)",
+          "knn": "3-NN on the embeddings"}
 
 
 def make_learners(sc, hyper=None, methods=METHODS) -> dict:
@@ -56,7 +58,7 @@ def base_accuracy(sc) -> float:
     return float(np.mean(lg.argmax(1) == sc.y_test))
 
 
-def _acc(pred, sc):
+def accuracies(pred, sc):
     out = {"all": float(np.mean(pred == sc.y_test))}
     if sc.old is not None:
         out["old"] = float(np.mean(pred[sc.old] == sc.y_test[sc.old]))
@@ -82,7 +84,7 @@ def play(sc, order_seed: int, learners: dict, budgets=BUDGETS, progress=None) ->
             if progress:
                 progress(done, total)
         for m, L in learners.items():
-            curves[m].append((stop, _acc(L.predict(sc.E_test), sc)))
+            curves[m].append((stop, accuracies(L.predict(sc.E_test), sc)))
     out = {m: [dict(c)[ends[k]] for k in budgets] for m, c in curves.items()}
     return {"budgets": list(budgets), "curves": out, "played": [ends[k] for k in budgets],
             "ram": {m: L.ram_bytes() for m, L in learners.items()}}
@@ -96,7 +98,7 @@ def png(path, title, budgets, curves: dict, base=None, oracle=None, key="all") -
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=100)
     for m, ys in curves.items():
-        ax.plot(budgets, [100 * y[key] for y in ys], marker="o", label=m)
+        ax.plot(budgets, [100 * y[key] for y in ys], marker="o", label=LABELS.get(m, m))
     if oracle is not None:
         ax.axhline(100 * oracle, color="k", ls="--", lw=1, label="oracle (all stream data)")
     if base is not None:

@@ -39,7 +39,9 @@ class Ours:
         n = len(names)
         mult = np.asarray(s["mult"], np.int64)
         w8 = np.asarray(s["w8"]).astype(np.int8).reshape(len(mult), -1)[:n]
-        return (w8, np.asarray(s["bias"], np.int64)[:n], mult[:n],
+        # the device folds the input zero point into its kernel bias; TFLM's bias is (bm+128)>>8
+        bias = np.asarray(s["bias"], np.int64)[:n] + self.zp_e * w8.astype(np.int64).sum(1)
+        return (w8, bias, mult[:n],
                 np.asarray(s["shift"], np.int64)[:n], names)
 
     def predict(self, E) -> np.ndarray:
