@@ -2,7 +2,8 @@
 # microlearn.Learner and print its head, so the host can check every element against the
 # Learner's twin (microlearn_host/learn/boards.py). Files: model.mlm; names.txt (class
 # names, one per line, index = label byte); stream.bin: records of op byte (0 learn,
-# 1 remember), label byte, the model's int8 input; test.bin: int8 inputs to predict.
+# 1 remember), label byte, the model's int8 input; test.bin: int8 inputs to predict;
+# hyper.json: the Learner's constructor arguments (the twin's, so both learn alike).
 # Records are read one at a time, so the heap does not grow with the stream.
 import gc
 import json
@@ -14,7 +15,10 @@ m = microlearn.load("model.mlm")
 f = open("names.txt", "rb")
 names = f.read().decode().split("\n")
 f.close()
-l = microlearn.Learner(m, None)
+f = open("hyper.json", "rb")
+hyper = json.loads(f.read())
+f.close()
+l = microlearn.Learner(m, None, **hyper)
 n_in = m.input_size
 hdr = bytearray(2)
 x = bytearray(n_in)

@@ -135,8 +135,8 @@ def base_training_table(seeds=SEEDS, subjects=None):
     lines = ["| base training | runs | best epoch <= 3 | mean acc | subject range across "
              "seeds: mean | max |", "|---|---|---|---|---|---|"]
     for label, fit in (("early stopping on val loss, patience 6 (old)", bases.EARLY_STOP_FIT),
-                       ("15 epochs, cosine lr, last weights", bases.COSINE_FIT),
-                       ("the same + rotation/gain augmentation (new)", bases.WATCH_FIT)):
+                       ("15 epochs, cosine lr, last weights (new)", bases.COSINE_FIT),
+                       ("the same + rotation/gain augmentation", bases.AUGMENT_FIT)):
         recs = {}
         for s in subjects or loso.subjects():
             for seed in seeds:

@@ -8,6 +8,7 @@ the twin's after the same stream; a difference names the first one.
 """
 from __future__ import annotations
 
+import json
 import struct
 
 import numpy as np
@@ -51,12 +52,13 @@ def first_difference(name, got, want):
             f"({len(bad)} of {got.size} elements differ)")
 
 
-def run_board(sc, order_seed, board, timeout=1800):
+def run_board(sc, order_seed, board, hyper, timeout=1800):
     from ..board.runner import run_body
     data, n = stream_file(sc, order_seed)
     mlm = modelfile.write(sc.qm)
     files = {"model.mlm": mlm, "stream.bin": data, "names.txt": "\n".join(sc.names).encode(),
-             "test.bin": np.ascontiguousarray(sc.xq_test[:N_TEST]).tobytes()}
+             "test.bin": np.ascontiguousarray(sc.xq_test[:N_TEST]).tobytes(),
+             "hyper.json": json.dumps(hyper).encode()}
     heads = {}
     bar = prog.Bar(n, f"{board}: learning", unit="label")
 
@@ -83,10 +85,10 @@ def _calls(v):
     return (f"{rem} remember() + " if rem else "") + f"{v['learns']} learn() calls"
 
 
-def check_board(sc, order_seed, board, ours) -> str:
+def check_board(sc, order_seed, board, ours, hyper) -> str:
     """Raise BoardMismatch at the first element where the board's head differs from the
     twin's (which has played the same stream); else a one-line summary."""
-    heads, v = run_board(sc, order_seed, board)
+    heads, v = run_board(sc, order_seed, board, hyper)
     st = ours.t.state()
     for name in HEAD:
         if name not in heads:

@@ -25,6 +25,8 @@ def add_args(s):
                    help="seed of the order the user labels the stream in")
     s.add_argument("--png", help="accuracy against labels per class (default "
                    "build/learning/learn-<dataset>-....png)")
+    s.add_argument("--max-classes", type=int, help="the Learner's class capacity (default "
+                   "its own); a smaller one needs less RAM (e.g. 10 for digits on m0)")
     s.add_argument("--boards", help="also play the stream on these boards (e.g. unix32,m0): "
                    "their learned weights must equal the twin's, element for element")
 
@@ -97,10 +99,13 @@ def cmd_learn(args):
         if unknown:
             raise ValueError(f"--boards: {', '.join(unknown)} not a virtual board "
                              f"({', '.join(profiles.virtual_names())})")
+    if args.max_classes is not None and not 2 <= args.max_classes <= 255:
+        raise ValueError(f"--max-classes must be 2..255, got {args.max_classes}")
     twin_module()  # the twin is the point of the command: fail before any work without it
     sc = _scenario(args, new)
     base = curve.base_accuracy(sc)
-    learners = curve.make_learners(sc)
+    hyper = {} if args.max_classes is None else {"max_classes": args.max_classes}
+    learners = curve.make_learners(sc, hyper)
     bar = prog.Bar(len(sc.y_stream), "learning", unit="label")
     try:
         res = curve.play(sc, args.order_seed, learners, progress=bar)
@@ -123,7 +128,7 @@ def cmd_learn(args):
     print(f"learning curve -> {png}")
     for b in boards:
         from .boards import check_board
-        print(check_board(sc, args.order_seed, b, learners["ours"]))
+        print(check_board(sc, args.order_seed, b, learners["ours"], hyper))
     return 0
 
 
