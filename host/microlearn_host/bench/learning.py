@@ -268,8 +268,8 @@ def hyper_text(hyper):
 def update_doc(text, path=None) -> str:
     """Replace this section in docs/benchmarks.md (append it when absent)."""
     import os
-    from .report import DOC
-    path = path or DOC
+    from ..board import profiles
+    path = path or os.path.join(profiles.ROOT, "docs", "benchmarks.md")
     old = open(path).read() if os.path.isfile(path) else "# Benchmarks\n"
     if TITLE in old:
         a = old.index(TITLE)
