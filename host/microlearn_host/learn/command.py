@@ -27,6 +27,8 @@ def add_args(s):
                    "build/learning/learn-<dataset>-....png)")
     s.add_argument("--max-classes", type=int, help="the Learner's class capacity (default "
                    "its own); a smaller one needs less RAM (e.g. 10 for digits on m0)")
+    s.add_argument("--slots", type=int, help="replay slots per class (default the Learner's); "
+                   "fewer need less RAM")
     s.add_argument("--boards", help="also play the stream on these boards (e.g. unix32,m0): "
                    "their learned weights must equal the twin's, element for element")
 
@@ -101,10 +103,13 @@ def cmd_learn(args):
                              f"({', '.join(profiles.virtual_names())})")
     if args.max_classes is not None and not 2 <= args.max_classes <= 255:
         raise ValueError(f"--max-classes must be 2..255, got {args.max_classes}")
+    if args.slots is not None and not 1 <= args.slots <= 4096:
+        raise ValueError(f"--slots must be 1..4096, got {args.slots}")
     twin_module()  # the twin is the point of the command: fail before any work without it
     sc = _scenario(args, new)
     base = curve.base_accuracy(sc)
-    hyper = {} if args.max_classes is None else {"max_classes": args.max_classes}
+    hyper = {k: v for k, v in (("max_classes", args.max_classes), ("slots", args.slots))
+             if v is not None}
     learners = curve.make_learners(sc, hyper)
     bar = prog.Bar(len(sc.y_stream), "learning", unit="label")
     try:
