@@ -132,3 +132,21 @@ def test_board_difference_is_named():
     assert first_difference("wm", [1, 2, 3], [1, 2, 3]) is None
     msg = first_difference("wm", [1, 5, 3, 7], [1, 2, 3, 4])
     assert msg == "wm[1] differs: board 5, twin 2 (2 of 4 elements differ)"
+
+
+def test_bench_summary_arithmetic():
+    """Gap closed = (learner - base) / (oracle - base) of the means; spread over runs."""
+    from microlearn_host.bench import learning as bl
+    rows = []
+    for s, base, orc in ((1, 0.6, 1.0), (2, 0.8, 1.0)):
+        for seed, o, bump in ((0, 0, 0.0), (1, 0, 0.1)):
+            rows.append({"split": "same-arm", "subject": s, "seed": seed, "order": o,
+                         "base": base, "oracle": orc, "ram": {"ours": 10, "knn": 5},
+                         "acc": {"ours": [base + bump, 0.9], "knn": [0.5, 0.5]}})
+    u = bl.summarize_users(rows, "same-arm")
+    assert u["base"] == pytest.approx(0.7) and u["oracle"] == pytest.approx(1.0)
+    ours = u["methods"]["ours"]
+    np.testing.assert_allclose(ours["mean"], [0.75, 0.9])
+    np.testing.assert_allclose(ours["gap"], [0.05 / 0.3, 0.2 / 0.3])
+    np.testing.assert_allclose(ours["std"], [0.05, 0.0])  # runs (seed 0) 0.7, (seed 1) 0.8
+    assert u["subjects"][1]["base"] == pytest.approx(0.6) and ours["ram"] == 10
