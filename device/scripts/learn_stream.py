@@ -42,7 +42,9 @@ while f.readinto(hdr) == 2:
 f.close()
 gc.collect()
 for name in ("w8", "wm", "bias", "bm"):
-    print("@h", name, hexlify(getattr(l, name)).decode())
+    mv = memoryview(getattr(l, name))
+    for i in range(0, len(mv), 64):  # in pieces: a fragmented heap has no room for one
+        print("@h", name, hexlify(mv[i:i + 64]).decode())
 pred = bytearray()
 f = open("test.bin", "rb")
 while f.readinto(x) == n_in:

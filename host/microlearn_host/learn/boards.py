@@ -65,9 +65,9 @@ def run_board(sc, order_seed, board, hyper, timeout=1800):
     def on_line(line):
         if line.startswith("@n "):
             bar(int(line.split()[1]))
-        elif line.startswith("@h "):
+        elif line.startswith("@h "):  # one piece of an array
             _, name, hexdata = line.split()
-            heads[name] = np.frombuffer(bytes.fromhex(hexdata), _DTYPES.get(name, "<i1"))
+            heads[name] = heads.get(name, b"") + bytes.fromhex(hexdata)
     try:
         v = run_body(board, "learn_stream.py", files=files, timeout=timeout,
                      on_line=on_line)["learn"]
@@ -76,8 +76,8 @@ def run_board(sc, order_seed, board, hyper, timeout=1800):
     finally:
         bar.close()
     if v["n"] != n:
-        raise RuntimeError(f"board {board} learned {v['n']} of {n} records")
-    return heads, v
+        raise OSError(f"board {board} learned {v['n']} of {n} records")
+    return {k: np.frombuffer(b, _DTYPES[k]) for k, b in heads.items()}, v
 
 
 def _calls(v):
