@@ -129,7 +129,8 @@ _COMMANDS = {
               "examples:\n"
               "  microlearn learn --dataset watch --user 3 --split same-arm --order-seed 0\n"
               "  microlearn learn --dataset digits --new-classes 8,9 --png build/learn-digits.png\n"
-              "  microlearn learn --dataset watch --user 3 --split other-arm --boards unix32,m0"),
+              "  microlearn learn --dataset watch --user 3 --split other-arm --boards unix32,m0 "
+              "--max-classes 8 --slots 8"),
     "boards": (_cmd_boards, _args_boards, "list board profiles", "example:\n  microlearn boards"),
     "deploy": (_cmd_deploy, _args_deploy, "copy microlearn (and a model) to a board with mpremote",
                "example:\n  microlearn deploy --board rp2040 --port /dev/ttyACM0 --model digits.mlm"),
