@@ -233,12 +233,15 @@ class Learner:
             if len(label.encode()) > 255:
                 raise ValueError("class name %r is longer than 255 bytes" % label)
         e = self._e
-        self.model.embed_int8(x, e)
+        _copy8(e, self.model.embed_int8(x), 0, 0, self.D)  # out= would build a slice object
         if c < 0:
             c = self._imprint(label)
         self._store(c, e)
         self._sgd(e, c)
-        fill, n, d, k = self.fill, len(self.names), self.D, self.slots
+        fill = self.fill  # one name a line: a 4-tuple assignment would build a tuple
+        n = len(self.names)
+        d = self.D
+        k = self.slots
         r = self._r
         for _ in range(self.replay):
             c = self._rr
@@ -255,8 +258,7 @@ class Learner:
     def remember(self, x, label):
         """Store x's embedding in the replay buffer of an existing class, no learning step."""
         c = self._find(label)
-        self.model.embed_int8(x, self._e)
-        self._store(c, self._e)
+        self._store(c, self.model.embed_int8(x))
 
     def _sgd(self, e, y):
         self._fc(e, self.w8, self.bias, self.mult, self.shift, self._lg, self._pfc)
