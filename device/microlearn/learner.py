@@ -293,14 +293,18 @@ class Learner:
         _copy8(self.buffer, e, (c * k + f) * self.D, 0, self.D)
 
     def _imprint(self, label):
-        """Add class n from embedding self._e: weights = the embedding, scaled to the mean
-        norm of the other rows; bias = the smallest that puts its logit MARGIN above the
+        """Add class n from embedding self._e: weights = the centred embedding, scaled to half
+        the mean norm of the other rows; bias = the smallest that puts its logit MARGIN above the
         best other class on this example. Allocates (views, Python ints)."""
         n, d, zp, e = len(self.names), self.D, self._zp, self._e
         w8, p = self.w8, self._pfc
+        mean = 0
+        for j in range(d):
+            mean += _s8(e[j]) - zp
+        mean //= d  # centred: a ReLU embedding's common positive part would match every class
         sx = 0
         for j in range(d):
-            v = _s8(e[j]) - zp
+            v = _s8(e[j]) - zp - mean
             sx += v * v
         nx = _isqrt(sx)
         navg = _NAVG0
@@ -312,10 +316,10 @@ class Learner:
                     v = _s8(w8[j])
                     s += v * v
                 t += _isqrt(s)
-            navg = t // n
+            navg = t // n // 2
         base, rs = n * d, 0
         for j in range(d):
-            v = _s8(e[j]) - zp
+            v = _s8(e[j]) - zp - mean
             a = 0 if nx == 0 else min(127, (2 * abs(v) * navg + nx) // (2 * nx))
             v = -a if v < 0 else a
             w8[base + j] = v & 0xFF

@@ -192,13 +192,14 @@ class LearnerTwin:
     def _imprint(self, label, e):
         n, d, zp = self.n, self.D, self.zp
         xe = np.asarray(e, np.int64) - zp
-        nx = isqrt(int((xe * xe).sum()))
+        v = xe - int(xe.sum()) // d   # centred
+        nx = isqrt(int((v * v).sum()))
         navg = NAVG0
         if n:
-            navg = sum(isqrt(int((self.w8[c] ** 2).sum())) for c in range(n)) // n
-        a = np.abs(xe)
+            navg = sum(isqrt(int((self.w8[c] ** 2).sum())) for c in range(n)) // n // 2
+        a = np.abs(v)
         w = np.zeros(d, np.int64) if nx == 0 else np.minimum(127, (2 * a * navg + nx) // (2 * nx))
-        w = np.where(xe < 0, -w, w)
+        w = np.where(v < 0, -w, w)
         self.w8[n], self.wm[n] = w, w << 8
         mx = self.out_zp
         if n:
