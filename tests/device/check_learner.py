@@ -91,7 +91,7 @@ for p in ("learned.bin", "learned.bin.tmp", "learned.bin.bad"):
         os.remove(p)
     except OSError:
         pass
-a = microlearn.Learner(m, "learned.bin", 20)
+a = microlearn.Learner(m, "learned.bin", 20, 4)  # small: the QEMU RAM filesystem is heap
 equal("no state file: the base model", bytes(a.scores(xi)), bytes(m.predict_int8(xi)))
 for k in range(30):
     xi[k % len(xi)] ^= 0x55
@@ -99,7 +99,7 @@ for k in range(30):
 a.forget("class5")
 gc.collect()  # the QEMU boards' RAM filesystem keeps written files in the heap
 a.save()
-b = microlearn.Learner(m, "learned.bin", 20)
+b = microlearn.Learner(m, "learned.bin", 20, 4)
 for name in ("wm", "bm", "w8", "bias", "mult", "shift", "fill", "seen", "buffer", "names"):
     u, v = getattr(b, name), getattr(a, name)
     check("restored %s" % name, u == v)
@@ -108,7 +108,7 @@ equal("restored counters", (b.steps, b.updates, b._rr, b._rh, b._rl),
 a.learn(xi, "wave")
 b.learn(xi, "wave")
 check("restored learner learns on identically", b.wm == a.wm and b.bias == a.bias)
-c = microlearn.Learner(m, "learned.bin", 18)  # another max_classes: refused, set aside
+c = microlearn.Learner(m, "learned.bin", 18, 4)  # another max_classes: refused, set aside
 equal("a state of another shape: the base model runs", bytes(c.scores(xi)),
       bytes(m.predict_int8(xi)))
 done()

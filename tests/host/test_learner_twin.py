@@ -4,7 +4,7 @@ A generated model (16 inputs -> FC 24 + ReLU = the embedding -> FC 6 -> SOFTMAX)
 a seeded stream of 1,000+ labelled examples: new classes up to the maximum (and one
 refused beyond it), a forget, a rename, remembered examples, a full replay buffer
 (reservoir). At each checkpoint the board's wm, bm, w8, bias, mult, shift, fill, seen,
-buffer, names, rand state, round-robin pointer and counters equal the twin's.
+buffer, mu_sum, names, rand state, round-robin pointer and counters equal the twin's.
 """
 import functools
 import os
@@ -136,7 +136,7 @@ def _first_diff(name, got, want, cm, d, k):
 
 
 DT = dict(wm="<i4", bm="<i4", bias="<i4", mult="<i4", shift="<i4", fill="<i4", seen="<i4",
-          w8="i1", buffer="i1")
+          w8="i1", buffer="i1", mu_sum="<i4")
 
 
 def test_device_equals_twin(target, run_device):
@@ -157,6 +157,6 @@ def test_device_equals_twin(target, run_device):
             assert np.array_equal(got, want), f"{target} checkpoint {c}: " + \
                 _first_diff(name, got, want, cm, d, k)
         assert v[f"c{c} names"].split("|") == s["names"], f"{target} checkpoint {c}: names"
-        r, rr, steps, updates = (int(u) for u in v[f"c{c} counters"].split())
-        assert (r, rr, steps, updates) == (s["rand"], s["rr"], s["steps"], s["updates"]), \
-            f"{target} checkpoint {c}: rand/rr/steps/updates"
+        got = tuple(int(u) for u in v[f"c{c} counters"].split())
+        assert got == (s["rand"], s["rr"], s["steps"], s["updates"], s["count"]), \
+            f"{target} checkpoint {c}: rand/rr/steps/updates/count: device {got}"
