@@ -8,6 +8,7 @@
 from array import array
 from micropython import const
 
+from . import learn_head as _h
 from .compat import native_learn
 
 _lk = native_learn()
@@ -17,37 +18,9 @@ _update = _lk.update
 _recentre = _lk.recentre
 _copy8 = _lk.copy8
 
-MARGIN = const(4)  # a new class's logit on its first example: the best old one + MARGIN
-SEED = const(0x2545F491)  # xorshift32 start (nonzero)
 _WLIM = const(32512)  # 127 * 256: master weights stay in the int8 range
-_NAVG0 = const(4)  # imprint norm when no class is left to take it from
-_IMPRINT_DIV = const(16)  # a new row gets 1/16 of the mean row norm (measured, docs/learner.md)
 _MU_MAX = const(1048576)  # mu stops moving after 2**20 inputs: its int32 sums stay in range
-_META = const(14)
 _CONF = None  # p256 / 256 for p256 in 0..255, built once: predict() boxes no float
-
-
-def _s8(v):
-    return (v ^ 0x80) - 0x80
-
-
-def _isqrt(v):
-    """floor(sqrt(v)) of an int >= 0 (Newton from above)."""
-    if v < 2:
-        return v
-    x = v
-    while True:
-        y = (x + v // x) >> 1
-        if y >= x:
-            return x
-        x = y
-
-
-def _ints(src, n):
-    """n int32 values of a kernel table: an array('i') or a raw little-endian view."""
-    if isinstance(src, array):
-        return array("i", src[:n])
-    return array("i", bytes(src[:4 * n]))
 
 
 class Learner:
@@ -71,12 +44,14 @@ class Learner:
         (fc, w, b, m, s, p), (sm, psm, tab), (d, zp) = model.head()
         nb = p[1]
         if nb > max_classes:
-            raise ValueError("the model has %d classes, more than max_classes=%d" % (nb, max_classes))
+            raise ValueError("the model has %d classes, more than max_classes=%d"
+                             % (nb, max_classes))
         self.model, self.path = model, path
         self.D, self.max_classes, self.slots, self.replay = d, max_classes, slots, replay
-        self.lr, self.lr_shift, self.lr_bias, self.lr_bias_shift = lr, lr_shift, lr_bias, lr_bias_shift
+        self.lr, self.lr_shift = lr, lr_shift
+        self.lr_bias, self.lr_bias_shift = lr_bias, lr_bias_shift
         self._fc, self._sm, self._tab, self._zp = fc, sm, tab, zp
-        self._base = (w, _ints(b, nb), _ints(m, nb), _ints(s, nb), nb)
+        self._base = (w, _h.ints(b, nb), _h.ints(m, nb), _h.ints(s, nb), nb)
         # bias limit: |acc| << shift stays in int32 (the kernels need it), bm fits a small int
         sh = 0
         best = 0
@@ -110,117 +85,38 @@ class Learner:
             self._q = bytearray(cm)  # probabilities, int8 (p = (q + 128) / 256)
             self._pfc = array("i", [d, 0, p[2], p[3], p[4]])
             self._psm = array("i", [1, 0])
-            self._pu = array("i", [d, 0, 0, lr, lr_shift, lr_bias, lr_bias_shift, _WLIM, bl << 8])
+            self._pu = array("i", [d, 0, 0, lr, lr_shift, lr_bias, lr_bias_shift, _WLIM,
+                                   bl << 8])
             self._pr = array("i", [d, 0, bl << 8])
             self._res = [None, 0.0]
             if _CONF is None:
                 _CONF = tuple(i / 256 for i in range(256))
         except MemoryError:
             self.w8 = self.wm = self.buffer = None
-            raise ValueError("a Learner with max_classes=%d, slots=%d on a %d-byte embedding needs "
-                             "%d bytes of heap" % (cm, slots, d, self.ram_bytes()))
+            raise ValueError("a Learner with max_classes=%d, slots=%d on a %d-byte embedding "
+                             "needs %d bytes of heap" % (cm, slots, d, self.ram_bytes()))
         self._bl = bl
-        self._reset()
+        _h.reset(self)
         if path is not None:
-            self._restore()
+            _h.restore(self)
 
     def ram_bytes(self):
         """Bytes of the buffers allocated at construction (head, replay buffer, scratch)."""
         cm, d = self.max_classes, self.D
         return cm * d * 5 + cm * self.slots * d + cm * 32 + 18 * d + 2 * cm + 4 * 17
 
-    def _reset(self):
-        """The base model's last layer exactly, nothing learned."""
-        w, b, m, s, nb = self._base
-        d, zp = self.D, self._zp
-        for a in (self.wm, self.bias, self.bm, self.mult, self.shift, self.fill, self.seen):
-            for i in range(len(a)):
-                a[i] = 0
-        for i in range(len(self.w8)):
-            self.w8[i] = 0
-        self.w8[:nb * d] = w
-        for c in range(nb):
-            rs = 0
-            for j in range(c * d, c * d + d):
-                v = _s8(self.w8[j])
-                self.wm[j] = v << 8
-                rs += v
-            bt = b[c] + zp * rs  # the file's bias has -zp * row sum folded in
-            if not -self._bl <= bt <= self._bl:
-                raise ValueError("class %d's bias %d is beyond the Learner's limit %d"
-                                 % (c, bt, self._bl))
-            self.bm[c] = bt << 8
-            self.bias[c] = b[c]
-            self.mult[c], self.shift[c] = m[c], s[c]
-        for j in range(d):
-            self.mu_sum[j] = self._mu[j] = self._dmu[j] = 0
-            self._mz[j] = zp
-        names = self.model.class_names
-        self.names = [names[c] if c < len(names) else str(c) for c in range(nb)]
-        self.steps = self.updates = self._rr = self.count = 0
-        self._rh, self._rl = SEED >> 16, SEED & 0xFFFF
-        self._resize()
-
     def _resize(self):
         n = len(self.names)
         self._pfc[1] = self._psm[1] = self._pu[1] = self._pr[1] = n
         self._qv = memoryview(self._q)[:n]
-
-    # ---- persistence -------------------------------------------------------
-    def _state(self):
-        meta = (self.D, self.max_classes, self.slots, len(self.names), self.steps, self.updates,
-                (self._rh << 16) | self._rl, self._rr, self.replay, self.lr, self.lr_shift,
-                self.lr_bias, self.lr_bias_shift, self.count)
-        return meta, [self.names, self.wm, self.bm, self.mult, self.shift, self.fill, self.seen,
-                      self.buffer, self.mu_sum]
-
-    def _ident(self):
-        from .state import model_ident
-        return model_ident(self.model._buf)
 
     def save(self):
         """Write the learned state to `path` atomically (temporary file + rename).
         OSError that says why (full or read-only filesystem); the old file stays."""
         if self.path is None:
             raise ValueError("this Learner has no state file: Learner(model, path)")
-        from .state import save
-        meta, sections = self._state()
-        save(self.path, self._ident(), meta, sections)
+        _h.save(self)
 
-    def _restore(self):
-        from .state import load
-        meta, into = self._state()
-        into[0] = []
-        got = load(self.path, self._ident(), _META, into)
-        if got is None:
-            return
-        n = got[3]
-        want = (self.D, self.max_classes, self.slots)
-        if tuple(got[:3]) != want or not 0 <= n <= self.max_classes or len(into[0]) != n:
-            print("warning: state file %s was written for embedding/max_classes/slots %r, this "
-                  "Learner has %r; the base model runs" % (self.path, tuple(got[:3]), want))
-            self._reset()
-            return
-        self.names = into[0]
-        self.steps, self.updates, self._rr = got[4], got[5], got[7]
-        r = got[6] & 0xFFFFFFFF
-        self._rh, self._rl = r >> 16, r & 0xFFFF
-        self.count = got[13]
-        d, zp = self.D, self._zp
-        for j in range(d):
-            self._mu[j] = self.mu_sum[j] // self.count if self.count else 0
-            self._mz[j] = zp + self._mu[j]
-        for c in range(self.max_classes):  # w8 and the kernel bias follow from the masters
-            fs = 0
-            for j in range(d):
-                v = (self.wm[c * d + j] + 128) >> 8
-                v = 127 if v > 127 else (-127 if v < -127 else v)
-                self.w8[c * d + j] = v & 0xFF
-                fs += v * self._mz[j]
-            self.bias[c] = ((self.bm[c] + 128) >> 8) - fs
-        self._resize()
-
-    # ---- the API -------------------------------------------------------------
     def _index(self, label):
         if not isinstance(label, str):
             raise TypeError("label must be a str, got %s" % type(label).__name__)
@@ -250,7 +146,7 @@ class Learner:
         _copy8(e, self.model.embed_int8(x), 0, 0, self.D)  # out= would build a slice object
         self._centre(e)
         if c < 0:
-            c = self._imprint(label)
+            c = _h.imprint(self, label)
         self._store(c, e)
         self._sgd(e, c)
         fill = self.fill  # one name a line: a 4-tuple assignment would build a tuple
@@ -333,69 +229,6 @@ class Learner:
             if f >= k:
                 return
         _copy8(self.buffer, e, (c * k + f) * self.D, 0, self.D)
-
-    def _imprint(self, label):
-        """Add class n from embedding self._e: weights = the embedding minus the mean of the
-        inputs, scaled to 1/16 of the mean norm of the other rows; bias = the smallest that puts its logit MARGIN above the
-        best other class on this example. Allocates (views, Python ints)."""
-        n, d, zp, e = len(self.names), self.D, self._zp, self._e
-        w8, p = self.w8, self._pfc
-        mu = self._mu
-        mean = 0  # with no mean of earlier inputs yet, centre the example on itself
-        if self.count <= 1:
-            for j in range(d):
-                mean += _s8(e[j]) - zp
-            mean //= d
-        sx = 0
-        for j in range(d):
-            v = _s8(e[j]) - zp - (mu[j] if self.count > 1 else mean)
-            sx += v * v
-        nx = _isqrt(sx)
-        navg = _NAVG0
-        if n:
-            t = 0
-            for c in range(n):
-                s = 0
-                for j in range(c * d, c * d + d):
-                    v = _s8(w8[j])
-                    s += v * v
-                t += _isqrt(s)
-            navg = t // n // _IMPRINT_DIV
-        base, fs = n * d, 0
-        for j in range(d):
-            v = _s8(e[j]) - zp - (mu[j] if self.count > 1 else mean)
-            a = 0 if nx == 0 else min(127, (2 * abs(v) * navg + nx) // (2 * nx))
-            v = -a if v < 0 else a
-            w8[base + j] = v & 0xFF
-            self.wm[base + j] = v << 8
-            fs += v * self._mz[j]
-        mx = p[2]
-        if n:
-            self._fc(e, w8, self.bias, self.mult, self.shift, self._lg, p)
-            mx = -128
-            for c in range(n):
-                mx = max(mx, _s8(self._lg[c]))
-        target = min(p[4], mx + MARGIN)
-        self.mult[n], self.shift[n] = self._new
-        one = array("i", [d, 1, p[2], p[3], p[4]])
-        vw = memoryview(w8)[base:base + d]
-        vb, vm, vs = (memoryview(a)[n:n + 1] for a in (self.bias, self.mult, self.shift))
-        out = bytearray(1)
-        lo, hi = -self._bl, self._bl
-        while lo < hi:
-            mid = (lo + hi) >> 1
-            self.bias[n] = mid - fs
-            self._fc(e, vw, vb, vm, vs, out, one)
-            if _s8(out[0]) >= target:
-                hi = mid
-            else:
-                lo = mid + 1
-        self.bm[n] = lo << 8
-        self.bias[n] = lo - fs
-        self.fill[n] = self.seen[n] = 0
-        self.names.append(label)
-        self._resize()
-        return n
 
     def predict(self, x):
         """[label, confidence] of x (a list the next call overwrites): the class with the

@@ -88,7 +88,8 @@ class LearnerTwin:
         if nb > max_classes:
             raise ValueError(f"the model has {nb} classes, more than max_classes={max_classes}")
         self.D, self.max_classes, self.slots, self.replay = d, max_classes, slots, replay
-        self.lr, self.lr_shift, self.lr_bias, self.lr_bias_shift = lr, lr_shift, lr_bias, lr_bias_shift
+        self.lr, self.lr_shift = lr, lr_shift
+        self.lr_bias, self.lr_bias_shift = lr_bias, lr_bias_shift
         self.zp = int(fc['in_zp'][0])
         self.out_zp, self.act_min, self.act_max = fc['out_zp'], fc['act_min'], fc['act_max']
         m = np.asarray(fc['mult'], np.int64)
@@ -118,7 +119,8 @@ class LearnerTwin:
         bt = (np.zeros(nb, np.int64) if layer.bias is None else layer.bias.astype(np.int64))
         if np.any(np.abs(bt) > self.bl):
             c = int(np.argmax(np.abs(bt)))
-            raise ValueError(f"class {c}'s bias {int(bt[c])} is beyond the Learner's limit {self.bl}")
+            raise ValueError(f"class {c}'s bias {int(bt[c])} is beyond the Learner's limit "
+                             f"{self.bl}")
         self.w8[:nb] = w
         self.wm[:nb] = w << 8
         self.bm[:nb] = bt << 8
@@ -260,7 +262,8 @@ class LearnerTwin:
     def _embedding(self, e):
         e = np.asarray(e)
         if e.dtype != np.int8 or e.shape != (self.D,):
-            raise ValueError(f"embedding must be int8 of shape ({self.D},), got {e.dtype} {e.shape}")
+            raise ValueError(f"embedding must be int8 of shape ({self.D},), got {e.dtype} "
+                             f"{e.shape}")
         return e.astype(np.int64)
 
     def learn(self, e, label):
@@ -332,7 +335,8 @@ class LearnerTwin:
 
     def state(self):
         """The device Learner's arrays (flat, as it holds them) and counters."""
-        return dict(w8=self.w8.reshape(-1).astype(np.int8), wm=self.wm.reshape(-1).astype(np.int32),
+        return dict(w8=self.w8.reshape(-1).astype(np.int8),
+                    wm=self.wm.reshape(-1).astype(np.int32),
                     bias=self.bias.astype(np.int32), bm=self.bm.astype(np.int32),
                     mult=self.mult.astype(np.int32), shift=self.shift.astype(np.int32),
                     fill=self.fill.astype(np.int32), seen=self.seen.astype(np.int32),
