@@ -160,3 +160,33 @@ def test_device_equals_twin(target, run_device):
         got = tuple(int(u) for u in v[f"c{c} counters"].split())
         assert got == (s["rand"], s["rr"], s["steps"], s["updates"], s["count"]), \
             f"{target} checkpoint {c}: rand/rr/steps/updates/count: device {got}"
+
+
+def test_twin_before_learning_is_the_base_model():
+    """Host side of the same promise the device keeps (tests/device/check_learner.py)."""
+    m, xs, _ = case()
+    t = LearnerTwin(m, **ARGS)
+    E = embed_int8(m, xs[:50])
+    for x, e in zip(xs[:50], E):
+        outs = reference.run(m, x)
+        np.testing.assert_array_equal(t.scores(e), outs[-1].reshape(-1))
+        assert t.predict(e)[0] == m.class_names[int(np.argmax(outs[-2].reshape(-1)))]
+
+
+def test_twin_refuses_bad_input():
+    m, xs, _ = case()
+    t = LearnerTwin(m, **ARGS)
+    e = embed_int8(m, xs[:1])[0]
+    with pytest.raises(ValueError, match="no class"):
+        t.forget("nope")
+    with pytest.raises(TypeError):
+        t.learn(e, 3)
+    with pytest.raises(ValueError, match="embedding"):
+        t.learn(e[:-1], "c0")
+    with pytest.raises(ValueError, match="max_classes"):
+        LearnerTwin(m, max_classes=3)
+    with pytest.raises(ValueError, match="lr"):
+        LearnerTwin(m, lr=1 << 13)
+    bad = QModel(m.input_shape, m.input_scale, m.input_zp, m.layers[:2])
+    with pytest.raises(ValueError, match="SOFTMAX"):
+        LearnerTwin(bad)
