@@ -77,7 +77,8 @@ def _layout(sections):
             enc = []
             for name in s:
                 if not isinstance(name, str):
-                    raise TypeError("section %d: class names must be str, got %s" % (i, type(name).__name__))
+                    raise TypeError("section %d: class names must be str, got %s"
+                                    % (i, type(name).__name__))
                 enc.append(name.encode())
                 if len(enc[-1]) > 255:
                     raise ValueError("section %d: name %r is longer than 255 bytes" % (i, name))
@@ -96,8 +97,8 @@ def _layout(sections):
             n, size = _nbytes(s)
             out.append((_BUF, size, 0, n, s))
         else:
-            raise TypeError("section %d: expected a list of names or a buffer (bytearray, array), got %s"
-                            % (i, type(s).__name__))
+            raise TypeError("section %d: expected a list of names or a buffer (bytearray, "
+                            "array), got %s" % (i, type(s).__name__))
     return out
 
 
@@ -176,7 +177,7 @@ def save(path, ident, meta, sections):
 
 def _put(f, data, want, crc):
     n = f.write(data)
-    if n is not None and n != want:
+    if n is not None and n != want:  # C files raise instead; a short write means no room
         raise OSError(_ENOSPC, "short write: %d of %d bytes" % (n, want))
     return crc32(data, crc)
 
@@ -237,7 +238,8 @@ def _dest_size(i, d):
     if isinstance(d, list):
         return 0, 0
     if isinstance(d, bytes) or not isinstance(d, _WRITABLE):
-        raise TypeError("into[%d]: expected a list or a writable buffer, got %s" % (i, type(d).__name__))
+        raise TypeError("into[%d]: expected a list or a writable buffer, got %s"
+                        % (i, type(d).__name__))
     return _nbytes(d)
 
 

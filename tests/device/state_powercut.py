@@ -19,7 +19,8 @@ def names(c):
 
 
 def meta(c):
-    return (D, CMAX, K, c % 5 + 1, c, 4 * c, (0x9E3779B9 + c) & 0xFFFFFFFF, c % 7, 3, 300, 12, 5, 9)
+    rand = (0x9E3779B9 + c) & 0xFFFFFFFF
+    return (D, CMAX, K, c % 5 + 1, c, 4 * c, rand, c % 7, 3, 300, 12, 5, 9)
 
 
 def fill(c, secs):
