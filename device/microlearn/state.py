@@ -19,9 +19,15 @@
 # into     the same sequence for load: a list for names (replaced in place), a preallocated
 #          writable buffer of exactly the saved byte size for each buffer (filled with readinto).
 #
+# The Learner:  ident = state.model_ident(model_bytes)
+#               secs = (names, wm, bm, mult, shift, fill, seen, buf)
+#               state.save(path, ident, meta, secs); meta = state.load(path, ident, 13, secs)
+# then recomputes w8/bias from wm/bm and checks meta[0:3] against its own D, CMAX, K.
+#
 # load verifies the whole file (CRC in a streaming pass, then the layout against `into`)
 # before it writes to any destination, so on None the caller's buffers are untouched. A
 # corrupt, foreign or mismatched file is renamed to path + ".bad" with a printed warning.
+# (Only if the file changes between the two passes can an OSError leave them half-filled.)
 import os
 import struct
 from array import array
