@@ -21,8 +21,8 @@ def __getattr__(name):
     if name == "Learner":
         from .learner import Learner
         return Learner
-    # MicroPython asks here first on `from . import submodule`: import it
-    try:
-        return __import__("microlearn." + name, None, None, (name,))
-    except ImportError:
+    if name.startswith("__"):
         raise AttributeError(name)
+    # MicroPython asks here first on `from . import submodule`: import it. Its ImportError
+    # stays one (a full heap gives one too, and load() turns that into a clear ValueError).
+    return __import__("microlearn." + name, None, None, (name,))

@@ -8,43 +8,19 @@
 from array import array
 from micropython import const
 
+from . import learn_head as _h
 from .compat import native_learn
 
 _lk = native_learn()
 if _lk is None:
     from . import learn_py as _lk
 _update = _lk.update
+_recentre = _lk.recentre
 _copy8 = _lk.copy8
 
-MARGIN = const(4)  # a new class's logit on its first example: the best old one + MARGIN
-SEED = const(0x2545F491)  # xorshift32 start (nonzero)
 _WLIM = const(32512)  # 127 * 256: master weights stay in the int8 range
-_NAVG0 = const(64)  # imprint norm when no class is left to take it from
-_META = const(13)
+_MU_MAX = const(1048576)  # mu stops moving after 2**20 inputs: its int32 sums stay in range
 _CONF = None  # p256 / 256 for p256 in 0..255, built once: predict() boxes no float
-
-
-def _s8(v):
-    return (v ^ 0x80) - 0x80
-
-
-def _isqrt(v):
-    """floor(sqrt(v)) of an int >= 0 (Newton from above)."""
-    if v < 2:
-        return v
-    x = v
-    while True:
-        y = (x + v // x) >> 1
-        if y >= x:
-            return x
-        x = y
-
-
-def _ints(src, n):
-    """n int32 values of a kernel table: an array('i') or a raw little-endian view."""
-    if isinstance(src, array):
-        return array("i", src[:n])
-    return array("i", bytes(src[:4 * n]))
 
 
 class Learner:
@@ -57,7 +33,7 @@ class Learner:
         if path is not None and not isinstance(path, str):
             raise TypeError("path must be a str or None, got %s" % type(path).__name__)
         for name, v, lo, hi in (("max_classes", max_classes, 1, 255), ("slots", slots, 1, 4096),
-                                ("replay", replay, 0, 64), ("lr", lr, 1, (1 << 14) - 1),
+                                ("replay", replay, 0, 64), ("lr", lr, 1, (1 << 13) - 1),
                                 ("lr_shift", lr_shift, 1, 30),
                                 ("lr_bias", lr_bias, 1, (1 << 22) - 1),
                                 ("lr_bias_shift", lr_bias_shift, 1, 30)):
@@ -68,12 +44,14 @@ class Learner:
         (fc, w, b, m, s, p), (sm, psm, tab), (d, zp) = model.head()
         nb = p[1]
         if nb > max_classes:
-            raise ValueError("the model has %d classes, more than max_classes=%d" % (nb, max_classes))
+            raise ValueError("the model has %d classes, more than max_classes=%d"
+                             % (nb, max_classes))
         self.model, self.path = model, path
         self.D, self.max_classes, self.slots, self.replay = d, max_classes, slots, replay
-        self.lr, self.lr_shift, self.lr_bias, self.lr_bias_shift = lr, lr_shift, lr_bias, lr_bias_shift
+        self.lr, self.lr_shift = lr, lr_shift
+        self.lr_bias, self.lr_bias_shift = lr_bias, lr_bias_shift
         self._fc, self._sm, self._tab, self._zp = fc, sm, tab, zp
-        self._base = (w, _ints(b, nb), _ints(m, nb), _ints(s, nb), nb)
+        self._base = (w, _h.ints(b, nb), _h.ints(m, nb), _h.ints(s, nb), nb)
         # bias limit: |acc| << shift stays in int32 (the kernels need it), bm fits a small int
         sh = 0
         best = 0
@@ -82,7 +60,7 @@ class Learner:
             if (self._base[3][c], self._base[2][c]) > (self._base[3][best], self._base[2][best]):
                 best = c
         self._new = (self._base[2][best], self._base[3][best])
-        bl = min((1 << 22) - 1, (0x7FFFFFFF >> sh) - 255 * 127 * d)
+        bl = min((1 << 22) - 1, (0x7FFFFFFF >> sh) - 510 * 127 * d)
         if bl < 1:
             raise ValueError("embedding of %d bytes with shift %d: the head's int32 accumulator "
                              "has no room to learn in" % (d, sh))
@@ -97,116 +75,48 @@ class Learner:
             self.fill = array("i", bytes(4 * cm))
             self.seen = array("i", bytes(4 * cm))
             self.buffer = bytearray(cm * slots * d)
+            self.mu_sum = array("i", bytes(4 * d))  # sum of the inputs' xe: their mean mu
+            self._mz = array("i", bytes(4 * d))  # zp_e + mu: what the head subtracts
+            self._dmu = array("i", bytes(4 * d))
+            self._mu = array("i", bytes(4 * d))
             self._e = bytearray(d)  # the example's embedding
             self._r = bytearray(d)  # a replayed one
             self._lg = bytearray(cm)  # logits
             self._q = bytearray(cm)  # probabilities, int8 (p = (q + 128) / 256)
             self._pfc = array("i", [d, 0, p[2], p[3], p[4]])
             self._psm = array("i", [1, 0])
-            self._pu = array("i", [d, 0, 0, zp, lr, lr_shift, lr_bias, lr_bias_shift, _WLIM,
+            self._pu = array("i", [d, 0, 0, lr, lr_shift, lr_bias, lr_bias_shift, _WLIM,
                                    bl << 8])
+            self._pr = array("i", [d, 0, bl << 8])
             self._res = [None, 0.0]
             if _CONF is None:
                 _CONF = tuple(i / 256 for i in range(256))
         except MemoryError:
             self.w8 = self.wm = self.buffer = None
-            raise ValueError("a Learner with max_classes=%d, slots=%d on a %d-byte embedding needs "
-                             "%d bytes of heap" % (cm, slots, d, self.ram_bytes()))
+            raise ValueError("a Learner with max_classes=%d, slots=%d on a %d-byte embedding "
+                             "needs %d bytes of heap" % (cm, slots, d, self.ram_bytes()))
         self._bl = bl
-        self._reset()
+        _h.reset(self)
         if path is not None:
-            self._restore()
+            _h.restore(self)
 
     def ram_bytes(self):
         """Bytes of the buffers allocated at construction (head, replay buffer, scratch)."""
         cm, d = self.max_classes, self.D
-        return cm * d * 5 + cm * self.slots * d + cm * 32 + 2 * d + 2 * cm + 4 * 17
-
-    def _reset(self):
-        """The base model's last layer exactly, nothing learned."""
-        w, b, m, s, nb = self._base
-        d, zp = self.D, self._zp
-        for a in (self.wm, self.bias, self.bm, self.mult, self.shift, self.fill, self.seen):
-            for i in range(len(a)):
-                a[i] = 0
-        for i in range(len(self.w8)):
-            self.w8[i] = 0
-        self.w8[:nb * d] = w
-        for c in range(nb):
-            rs = 0
-            for j in range(c * d, c * d + d):
-                v = _s8(self.w8[j])
-                self.wm[j] = v << 8
-                rs += v
-            bt = b[c] + zp * rs  # the file's bias has -zp * row sum folded in
-            if not -self._bl <= bt <= self._bl:
-                raise ValueError("class %d's bias %d is beyond the Learner's limit %d"
-                                 % (c, bt, self._bl))
-            self.bm[c] = bt << 8
-            self.bias[c] = b[c]
-            self.mult[c], self.shift[c] = m[c], s[c]
-        names = self.model.class_names
-        self.names = [names[c] if c < len(names) else str(c) for c in range(nb)]
-        self.steps = self.updates = self._rr = 0
-        self._rh, self._rl = SEED >> 16, SEED & 0xFFFF
-        self._resize()
+        return cm * d * 5 + cm * self.slots * d + cm * 32 + 18 * d + 2 * cm + 4 * 17
 
     def _resize(self):
         n = len(self.names)
-        self._pfc[1] = self._psm[1] = self._pu[1] = n
+        self._pfc[1] = self._psm[1] = self._pu[1] = self._pr[1] = n
         self._qv = memoryview(self._q)[:n]
-
-    # ---- persistence -------------------------------------------------------
-    def _state(self):
-        meta = (self.D, self.max_classes, self.slots, len(self.names), self.steps, self.updates,
-                (self._rh << 16) | self._rl, self._rr, self.replay, self.lr, self.lr_shift,
-                self.lr_bias, self.lr_bias_shift)
-        return meta, [self.names, self.wm, self.bm, self.mult, self.shift, self.fill, self.seen,
-                      self.buffer]
-
-    def _ident(self):
-        from .state import model_ident
-        return model_ident(self.model._buf)
 
     def save(self):
         """Write the learned state to `path` atomically (temporary file + rename).
         OSError that says why (full or read-only filesystem); the old file stays."""
         if self.path is None:
             raise ValueError("this Learner has no state file: Learner(model, path)")
-        from .state import save
-        meta, sections = self._state()
-        save(self.path, self._ident(), meta, sections)
+        _h.save(self)
 
-    def _restore(self):
-        from .state import load
-        meta, into = self._state()
-        into[0] = []
-        got = load(self.path, self._ident(), _META, into)
-        if got is None:
-            return
-        n = got[3]
-        want = (self.D, self.max_classes, self.slots)
-        if tuple(got[:3]) != want or not 0 <= n <= self.max_classes or len(into[0]) != n:
-            print("warning: state file %s was written for embedding/max_classes/slots %r, this "
-                  "Learner has %r; the base model runs" % (self.path, tuple(got[:3]), want))
-            self._reset()
-            return
-        self.names = into[0]
-        self.steps, self.updates, self._rr = got[4], got[5], got[7]
-        r = got[6] & 0xFFFFFFFF
-        self._rh, self._rl = r >> 16, r & 0xFFFF
-        d, zp = self.D, self._zp
-        for c in range(self.max_classes):  # w8 and the kernel bias follow from the masters
-            rs = 0
-            for j in range(c * d, c * d + d):
-                v = (self.wm[j] + 128) >> 8
-                v = 127 if v > 127 else (-127 if v < -127 else v)
-                self.w8[j] = v & 0xFF
-                rs += v
-            self.bias[c] = ((self.bm[c] + 128) >> 8) - zp * rs
-        self._resize()
-
-    # ---- the API -------------------------------------------------------------
     def _index(self, label):
         if not isinstance(label, str):
             raise TypeError("label must be a str, got %s" % type(label).__name__)
@@ -233,12 +143,16 @@ class Learner:
             if len(label.encode()) > 255:
                 raise ValueError("class name %r is longer than 255 bytes" % label)
         e = self._e
-        self.model.embed_int8(x, e)
+        _copy8(e, self.model.embed_int8(x), 0, 0, self.D)  # out= would build a slice object
+        self._centre(e)
         if c < 0:
-            c = self._imprint(label)
+            c = _h.imprint(self, label)
         self._store(c, e)
         self._sgd(e, c)
-        fill, n, d, k = self.fill, len(self.names), self.D, self.slots
+        fill = self.fill  # one name a line: a 4-tuple assignment would build a tuple
+        n = len(self.names)
+        d = self.D
+        k = self.slots
         r = self._r
         for _ in range(self.replay):
             c = self._rr
@@ -255,14 +169,40 @@ class Learner:
     def remember(self, x, label):
         """Store x's embedding in the replay buffer of an existing class, no learning step."""
         c = self._find(label)
-        self.model.embed_int8(x, self._e)
-        self._store(c, self._e)
+        e = self.model.embed_int8(x)
+        self._centre(e)
+        self._store(c, e)
 
     def _sgd(self, e, y):
         self._fc(e, self.w8, self.bias, self.mult, self.shift, self._lg, self._pfc)
         self._sm(self._lg, self._q, self._psm, self._tab)
         self._pu[2] = y
-        _update(e, self.wm, self.w8, self._q, self.bm, self.bias, self._pu)
+        _update(e, self.wm, self.w8, self._q, self.bm, self.bias, self._mz, self._pu)
+
+    def _centre(self, e):
+        """Add e to the running mean mu of the inputs (the head learns on xe - mu: a ReLU
+        embedding's common part would otherwise swamp it); the true biases absorb the move of
+        mu, so that no logit changes."""
+        if self.count >= _MU_MAX:
+            return
+        self.count += 1
+        cnt = self.count
+        zp = self._zp
+        mu = self._mu  # one name a line: a 4-tuple assignment would build a tuple
+        ms = self.mu_sum
+        dmu = self._dmu
+        mz = self._mz
+        moved = 0
+        for j in range(self.D):
+            s = ms[j] + ((e[j] ^ 0x80) - 0x80) - zp
+            ms[j] = s
+            m = s // cnt
+            dmu[j] = m - mu[j]
+            moved |= dmu[j]
+            mu[j] = m
+            mz[j] = zp + m
+        if moved:
+            _recentre(self.w8, dmu, self.bm, self.bias, mz, self._pr)
 
     def _rand(self):
         """xorshift32 (13, 17, 5) on two 16-bit halves, so no int outgrows a small
@@ -289,63 +229,6 @@ class Learner:
             if f >= k:
                 return
         _copy8(self.buffer, e, (c * k + f) * self.D, 0, self.D)
-
-    def _imprint(self, label):
-        """Add class n from embedding self._e: weights = the embedding, scaled to the mean
-        norm of the other rows; bias = the smallest that puts its logit MARGIN above the
-        best other class on this example. Allocates (views, Python ints)."""
-        n, d, zp, e = len(self.names), self.D, self._zp, self._e
-        w8, p = self.w8, self._pfc
-        sx = 0
-        for j in range(d):
-            v = _s8(e[j]) - zp
-            sx += v * v
-        nx = _isqrt(sx)
-        navg = _NAVG0
-        if n:
-            t = 0
-            for c in range(n):
-                s = 0
-                for j in range(c * d, c * d + d):
-                    v = _s8(w8[j])
-                    s += v * v
-                t += _isqrt(s)
-            navg = t // n
-        base, rs = n * d, 0
-        for j in range(d):
-            v = _s8(e[j]) - zp
-            a = 0 if nx == 0 else min(127, (2 * abs(v) * navg + nx) // (2 * nx))
-            v = -a if v < 0 else a
-            w8[base + j] = v & 0xFF
-            self.wm[base + j] = v << 8
-            rs += v
-        mx = p[2]
-        if n:
-            self._fc(e, w8, self.bias, self.mult, self.shift, self._lg, p)
-            mx = -128
-            for c in range(n):
-                mx = max(mx, _s8(self._lg[c]))
-        target = min(p[4], mx + MARGIN)
-        self.mult[n], self.shift[n] = self._new
-        one = array("i", [d, 1, p[2], p[3], p[4]])
-        vw = memoryview(w8)[base:base + d]
-        vb, vm, vs = (memoryview(a)[n:n + 1] for a in (self.bias, self.mult, self.shift))
-        out = bytearray(1)
-        lo, hi = -self._bl, self._bl
-        while lo < hi:
-            mid = (lo + hi) >> 1
-            self.bias[n] = mid - zp * rs
-            self._fc(e, vw, vb, vm, vs, out, one)
-            if _s8(out[0]) >= target:
-                hi = mid
-            else:
-                lo = mid + 1
-        self.bm[n] = lo << 8
-        self.bias[n] = lo - zp * rs
-        self.fill[n] = self.seen[n] = 0
-        self.names.append(label)
-        self._resize()
-        return n
 
     def predict(self, x):
         """[label, confidence] of x (a list the next call overwrites): the class with the

@@ -19,9 +19,15 @@
 # into     the same sequence for load: a list for names (replaced in place), a preallocated
 #          writable buffer of exactly the saved byte size for each buffer (filled with readinto).
 #
+# The Learner:  ident = state.model_ident(model_bytes)
+#               secs = (names, wm, bm, mult, shift, fill, seen, buf)
+#               state.save(path, ident, meta, secs); meta = state.load(path, ident, 13, secs)
+# then recomputes w8/bias from wm/bm and checks meta[0:3] against its own D, CMAX, K.
+#
 # load verifies the whole file (CRC in a streaming pass, then the layout against `into`)
 # before it writes to any destination, so on None the caller's buffers are untouched. A
 # corrupt, foreign or mismatched file is renamed to path + ".bad" with a printed warning.
+# (Only if the file changes between the two passes can an OSError leave them half-filled.)
 import os
 import struct
 from array import array
@@ -77,7 +83,8 @@ def _layout(sections):
             enc = []
             for name in s:
                 if not isinstance(name, str):
-                    raise TypeError("section %d: class names must be str, got %s" % (i, type(name).__name__))
+                    raise TypeError("section %d: class names must be str, got %s"
+                                    % (i, type(name).__name__))
                 enc.append(name.encode())
                 if len(enc[-1]) > 255:
                     raise ValueError("section %d: name %r is longer than 255 bytes" % (i, name))
@@ -96,8 +103,8 @@ def _layout(sections):
             n, size = _nbytes(s)
             out.append((_BUF, size, 0, n, s))
         else:
-            raise TypeError("section %d: expected a list of names or a buffer (bytearray, array), got %s"
-                            % (i, type(s).__name__))
+            raise TypeError("section %d: expected a list of names or a buffer (bytearray, "
+                            "array), got %s" % (i, type(s).__name__))
     return out
 
 
@@ -176,7 +183,7 @@ def save(path, ident, meta, sections):
 
 def _put(f, data, want, crc):
     n = f.write(data)
-    if n is not None and n != want:
+    if n is not None and n != want:  # C files raise instead; a short write means no room
         raise OSError(_ENOSPC, "short write: %d of %d bytes" % (n, want))
     return crc32(data, crc)
 
@@ -237,7 +244,8 @@ def _dest_size(i, d):
     if isinstance(d, list):
         return 0, 0
     if isinstance(d, bytes) or not isinstance(d, _WRITABLE):
-        raise TypeError("into[%d]: expected a list or a writable buffer, got %s" % (i, type(d).__name__))
+        raise TypeError("into[%d]: expected a list or a writable buffer, got %s"
+                        % (i, type(d).__name__))
     return _nbytes(d)
 
 

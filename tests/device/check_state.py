@@ -14,7 +14,7 @@ state._warn = warnings.append  # capture what load() prints
 
 
 def make(c, d=8, cmax=4, k=3):
-    """A recognisable state number c: (meta, sections) in the Learner's layout, plus extra types."""
+    """Recognisable state number c: (meta, sections), the Learner's layout plus other types."""
     rand = (0x9E3779B9 + 977 * c) & 0xFFFFFFFF  # above 2**31: a uint32 must round-trip
     meta = (d, cmax, k, 3, c, 4 * c, rand, c % 3, 3, 300, 12, 5, 9)
     names = ["n%d" % c, "bíceps €", ""][:3]
@@ -197,7 +197,8 @@ check("recovered .tmp became the state file", read(P) == good and not exists(P +
 os.remove(P)
 write(P + ".tmp", good[:-9])
 del warnings[:]
-check("path missing + incomplete .tmp -> None", state.load(P, IDENT, len(meta), empty(secs)) is None)
+check("path missing + incomplete .tmp -> None",
+      state.load(P, IDENT, len(meta), empty(secs)) is None)
 check("incomplete .tmp removed, no state invented, warned",
       not exists(P + ".tmp") and not exists(P) and not exists(P + ".bad") and len(warnings) == 1)
 write(P, good)
@@ -253,8 +254,8 @@ def cut_run(replace):
         else:
             wrong.append((k, c))
         fakefs.umount()
-    equal("power cut before each of %d steps and after the last (replace=%s): old or new state, never else"
-          % (nsteps, replace), wrong, [])
+    equal("power cut before each of %d steps and after the last (replace=%s): old or new "
+          "state, never else" % (nsteps, replace), wrong, [])
     check("cuts reached both outcomes (replace=%s)" % replace, seen[7] and seen[8], seen)
     return nsteps
 
@@ -294,7 +295,8 @@ fs.files["st.bin"][50] ^= 1
 fs.readonly = True
 del warnings[:]
 check("corrupt file on a read-only filesystem -> None, warned",
-      state.load(FP, IDENT, len(meta), empty(secs)) is None and "could not" in warnings[-1], warnings)
+      state.load(FP, IDENT, len(meta), empty(secs)) is None and "could not" in warnings[-1],
+      warnings)
 fakefs.umount()
 
 # --- bad arguments: TypeError/ValueError, no file touched ---

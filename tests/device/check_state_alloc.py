@@ -19,7 +19,8 @@ IDENT = (0x9E3779B9, 31337)
 class _W:
     def __init__(self, fs, name, bio, writing):
         self.fs, self.name, self.b, self.w = fs, name, bio, writing
-        self.write, self.read, self.readinto, self.seek = bio.write, bio.read, bio.readinto, bio.seek
+        self.write, self.read, self.readinto = bio.write, bio.read, bio.readinto
+        self.seek = bio.seek
 
     def close(self):
         if self.w:

@@ -25,9 +25,10 @@ def dump(tag, l):
     result(tag + " fill", hx(l.fill))
     result(tag + " seen", hx(l.seen))
     result(tag + " buffer", hx(l.buffer))
+    result(tag + " mu_sum", hx(l.mu_sum))
     result(tag + " names", "|".join(l.names))
-    result(tag + " counters", "%d %d %d %d" % (((l._rh << 16) | l._rl) & 0xFFFFFFFF, l._rr,
-                                                l.steps, l.updates))
+    result(tag + " counters", "%d %d %d %d %d" % (((l._rh << 16) | l._rl) & 0xFFFFFFFF, l._rr,
+                                                   l.steps, l.updates, l.count))
     gc.collect()
 
 

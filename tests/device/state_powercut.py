@@ -1,7 +1,8 @@
 # Power-cut victim, run (and SIGKILLed) by tests/host/test_state.py on the Unix port:
 # load the state, say which one it is and whether every byte is what that state must hold,
 # then save states c+1, c+2, ... until killed. Every state is recognisable from its counter c:
-# the buffers are windows into reference patterns that start at c % 256.
+# the buffers are windows into reference patterns that start at c % 256. An extra 64 KB section
+# after the Learner's makes the writing part of save() long, so more kills land mid-write.
 from array import array
 
 from microlearn import state
@@ -10,7 +11,10 @@ P = "pc.bin"
 IDENT = (0xC0FFEE11, 4096)
 CMAX, D, K = 16, 64, 20
 W8 = array("i", [(i * 40503) % 131071 - 65535 for i in range(CMAX * D + 256)])
-B8 = bytearray([i * 7 & 255 for i in range(CMAX * K * D + 256)])
+XTRA = 65536
+B8 = bytearray(XTRA + 256)
+for _i in range(len(B8)):
+    B8[_i] = _i * 7 & 255
 I8 = array("i", [i * 1000003 - 7 for i in range(CMAX + 256)])
 
 
@@ -19,7 +23,8 @@ def names(c):
 
 
 def meta(c):
-    return (D, CMAX, K, c % 5 + 1, c, 4 * c, (0x9E3779B9 + c) & 0xFFFFFFFF, c % 7, 3, 300, 12, 5, 9)
+    rand = (0x9E3779B9 + c) & 0xFFFFFFFF
+    return (D, CMAX, K, c % 5 + 1, c, 4 * c, rand, c % 7, 3, 300, 12, 5, 9)
 
 
 def fill(c, secs):
@@ -30,6 +35,7 @@ def fill(c, secs):
         s[:] = memoryview(I8)[o:o + CMAX]
     secs[5][:] = memoryview(B8)[o:o + CMAX]
     secs[7][:] = memoryview(B8)[o:o + CMAX * K * D]
+    secs[8][:] = memoryview(B8)[o:o + XTRA]
 
 
 def holds(c, m, secs):
@@ -47,7 +53,7 @@ def holds(c, m, secs):
 def fresh():
     return [[], array("i", bytes(4 * CMAX * D)), array("i", bytes(4 * CMAX)),
             array("i", bytes(4 * CMAX)), array("i", bytes(4 * CMAX)), bytearray(CMAX),
-            array("i", bytes(4 * CMAX)), bytearray(CMAX * K * D)]
+            array("i", bytes(4 * CMAX)), bytearray(CMAX * K * D), bytearray(XTRA)]
 
 
 secs = fresh()

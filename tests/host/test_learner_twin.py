@@ -4,7 +4,7 @@ A generated model (16 inputs -> FC 24 + ReLU = the embedding -> FC 6 -> SOFTMAX)
 a seeded stream of 1,000+ labelled examples: new classes up to the maximum (and one
 refused beyond it), a forget, a rename, remembered examples, a full replay buffer
 (reservoir). At each checkpoint the board's wm, bm, w8, bias, mult, shift, fill, seen,
-buffer, names, rand state, round-robin pointer and counters equal the twin's.
+buffer, mu_sum, names, rand state, round-robin pointer and counters equal the twin's.
 """
 import functools
 import os
@@ -136,7 +136,7 @@ def _first_diff(name, got, want, cm, d, k):
 
 
 DT = dict(wm="<i4", bm="<i4", bias="<i4", mult="<i4", shift="<i4", fill="<i4", seen="<i4",
-          w8="i1", buffer="i1")
+          w8="i1", buffer="i1", mu_sum="<i4")
 
 
 def test_device_equals_twin(target, run_device):
@@ -157,6 +157,36 @@ def test_device_equals_twin(target, run_device):
             assert np.array_equal(got, want), f"{target} checkpoint {c}: " + \
                 _first_diff(name, got, want, cm, d, k)
         assert v[f"c{c} names"].split("|") == s["names"], f"{target} checkpoint {c}: names"
-        r, rr, steps, updates = (int(u) for u in v[f"c{c} counters"].split())
-        assert (r, rr, steps, updates) == (s["rand"], s["rr"], s["steps"], s["updates"]), \
-            f"{target} checkpoint {c}: rand/rr/steps/updates"
+        got = tuple(int(u) for u in v[f"c{c} counters"].split())
+        assert got == (s["rand"], s["rr"], s["steps"], s["updates"], s["count"]), \
+            f"{target} checkpoint {c}: rand/rr/steps/updates/count: device {got}"
+
+
+def test_twin_before_learning_is_the_base_model():
+    """Host side of the same promise the device keeps (tests/device/check_learner.py)."""
+    m, xs, _ = case()
+    t = LearnerTwin(m, **ARGS)
+    E = embed_int8(m, xs[:50])
+    for x, e in zip(xs[:50], E):
+        outs = reference.run(m, x)
+        np.testing.assert_array_equal(t.scores(e), outs[-1].reshape(-1))
+        assert t.predict(e)[0] == m.class_names[int(np.argmax(outs[-2].reshape(-1)))]
+
+
+def test_twin_refuses_bad_input():
+    m, xs, _ = case()
+    t = LearnerTwin(m, **ARGS)
+    e = embed_int8(m, xs[:1])[0]
+    with pytest.raises(ValueError, match="no class"):
+        t.forget("nope")
+    with pytest.raises(TypeError):
+        t.learn(e, 3)
+    with pytest.raises(ValueError, match="embedding"):
+        t.learn(e[:-1], "c0")
+    with pytest.raises(ValueError, match="max_classes"):
+        LearnerTwin(m, max_classes=3)
+    with pytest.raises(ValueError, match="lr"):
+        LearnerTwin(m, lr=1 << 13)
+    bad = QModel(m.input_shape, m.input_scale, m.input_zp, m.layers[:2])
+    with pytest.raises(ValueError, match="SOFTMAX"):
+        LearnerTwin(bad)

@@ -60,7 +60,8 @@ def test_power_cut_leaves_old_or_new_state(tmp_path):
     in_save = runs = torn_tmp = 0
     start = time.monotonic()
     while in_save < KILLS_IN_SAVE:
-        assert runs < 4 * KILLS_IN_SAVE, "only %d of %d kills landed inside save()" % (in_save, runs)
+        assert runs < 4 * KILLS_IN_SAVE, "only %d of %d kills landed inside save()" % (
+            in_save, runs)
         runs += 1
         torn_tmp += os.path.exists(tmp_path / "pc.bin.tmp")  # a kill mid-write left it
         proc, err = _start(prof, str(tmp_path))
@@ -71,16 +72,20 @@ def test_power_cut_leaves_old_or_new_state(tmp_path):
             assert last_done is None, "run %d: %s" % (runs, lines[0])
             lines = lines[1:]
         first = lines[0].split()
-        assert len(lines) > 2 and lines[1] == "ready", "run %d: %r\n%s" % (runs, head, _kill(proc, err)[1])
+        assert len(lines) > 2 and lines[1] == "ready", "run %d: %r\n%s" % (
+            runs, head, _kill(proc, err)[1])
         if last_done is None:
             assert first[:2] in (["loaded", "none"], ["loaded", "1"]), first
         else:
-            assert first[:2] != ["loaded", "none"], "run %d: state lost after save %d" % (runs, last_done)
+            assert first[:2] != ["loaded", "none"], "run %d: state lost after save %d" % (
+                runs, last_done)
             c = int(first[1])
             assert c in (last_done, last_done + 1), \
-                "run %d: loaded state %d, last completed %d; before: %r" % (runs, c, last_done, prev)
+                "run %d: loaded state %d, last completed %d; before: %r" % (
+                    runs, c, last_done, prev)
         if first[1] != "none":
-            assert first[2] == "ok", "run %d: state %s is not what it should be: %s" % (runs, first[1], first[2:])
+            assert first[2] == "ok", "run %d: state %s is not what it should be: %s" % (
+                runs, first[1], first[2:])
             # it was the one being written: now it is the last completed one
             last_done = max(last_done or 0, int(first[1]))
         time.sleep(rng.uniform(0.0, 0.02))
@@ -95,7 +100,8 @@ def test_power_cut_leaves_old_or_new_state(tmp_path):
             in_save += 1  # killed after "saving c" and before "saved c"
         prev = lines[-6:]
         assert "Traceback" not in errtext, errtext
-        assert not os.path.exists(tmp_path / "pc.bin.bad"), "run %d: a torn state file was found" % runs
+        assert not os.path.exists(tmp_path / "pc.bin.bad"), \
+            "run %d: a torn state file was found" % runs
     assert last_done is not None and last_done > runs, "too few saves completed: %s" % last_done
     assert torn_tmp >= 1, "no kill landed while the .tmp was being written"
     print("%d runs, %d kills inside save(), %d left a .tmp, %d saves completed, %.1f s"

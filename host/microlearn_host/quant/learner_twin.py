@@ -20,7 +20,9 @@ from .reference import run
 MARGIN = 4
 SEED = 0x2545F491
 WLIM = 127 * 256
-NAVG0 = 64
+MU_MAX = 1 << 20   # mu stops moving after this many inputs (its int32 sums stay in range)
+NAVG0 = 4          # imprint norm when no class is left to take it from
+IMPRINT_DIV = 16   # a new row gets 1/16 of the mean row norm: see docs/learner.md
 DEFAULTS = dict(max_classes=16, slots=20, replay=3, lr=1, lr_shift=4, lr_bias=32,
                 lr_bias_shift=1)
 
@@ -70,7 +72,7 @@ class LearnerTwin:
                  lr_bias=32, lr_bias_shift=1):
         _check_model(qmodel)
         for name, v, lo, hi in (("max_classes", max_classes, 1, 255), ("slots", slots, 1, 4096),
-                                ("replay", replay, 0, 64), ("lr", lr, 1, (1 << 14) - 1),
+                                ("replay", replay, 0, 64), ("lr", lr, 1, (1 << 13) - 1),
                                 ("lr_shift", lr_shift, 1, 30),
                                 ("lr_bias", lr_bias, 1, (1 << 22) - 1),
                                 ("lr_bias_shift", lr_bias_shift, 1, 30)):
@@ -86,7 +88,8 @@ class LearnerTwin:
         if nb > max_classes:
             raise ValueError(f"the model has {nb} classes, more than max_classes={max_classes}")
         self.D, self.max_classes, self.slots, self.replay = d, max_classes, slots, replay
-        self.lr, self.lr_shift, self.lr_bias, self.lr_bias_shift = lr, lr_shift, lr_bias, lr_bias_shift
+        self.lr, self.lr_shift = lr, lr_shift
+        self.lr_bias, self.lr_bias_shift = lr_bias, lr_bias_shift
         self.zp = int(fc['in_zp'][0])
         self.out_zp, self.act_min, self.act_max = fc['out_zp'], fc['act_min'], fc['act_max']
         m = np.asarray(fc['mult'], np.int64)
@@ -97,7 +100,7 @@ class LearnerTwin:
                 best = c
         self._new = (int(m[best]), int(s[best]))
         sh = max(0, int(s.max()))
-        self.bl = min((1 << 22) - 1, (0x7FFFFFFF >> sh) - 255 * 127 * d)
+        self.bl = min((1 << 22) - 1, (0x7FFFFFFF >> sh) - 510 * 127 * d)
         if self.bl < 1:
             raise ValueError(f"embedding of {d} bytes with shift {sh}: no room to learn in")
         cm = max_classes
@@ -110,10 +113,14 @@ class LearnerTwin:
         self.fill = np.zeros(cm, np.int64)
         self.seen = np.zeros(cm, np.int64)
         self.buffer = np.zeros((cm, slots, d), np.int64)
+        self.mu_sum = np.zeros(d, np.int64)   # sum of the learned xe (learn/remember inputs)
+        self.count = 0
+        self.mu = np.zeros(d, np.int64)       # floor(mu_sum / count): the centre of the inputs
         bt = (np.zeros(nb, np.int64) if layer.bias is None else layer.bias.astype(np.int64))
         if np.any(np.abs(bt) > self.bl):
             c = int(np.argmax(np.abs(bt)))
-            raise ValueError(f"class {c}'s bias {int(bt[c])} is beyond the Learner's limit {self.bl}")
+            raise ValueError(f"class {c}'s bias {int(bt[c])} is beyond the Learner's limit "
+                             f"{self.bl}")
         self.w8[:nb] = w
         self.wm[:nb] = w << 8
         self.bm[:nb] = bt << 8
@@ -131,7 +138,7 @@ class LearnerTwin:
     def ram_bytes(self):
         """Bytes the device Learner allocates at construction (its ram_bytes())."""
         cm, d = self.max_classes, self.D
-        return cm * d * 5 + cm * self.slots * d + cm * 32 + 2 * d + 2 * cm + 4 * 17
+        return cm * d * 5 + cm * self.slots * d + cm * 32 + 18 * d + 2 * cm + 4 * 17
 
     # ---- arithmetic ------------------------------------------------------------
     def _requant(self, acc, mult, shift):
@@ -142,7 +149,8 @@ class LearnerTwin:
         n = self.n if n is None else n
         p = dict(in_zp=[self.zp], mult=self.mult[:n], shift=self.shift[:n], out_zp=self.out_zp,
                  act_min=self.act_min, act_max=self.act_max)
-        bt = self.bias[:n] + self.zp * self.w8[:n].sum(axis=1)   # unfold the kernel bias
+        # unfold the zero point only: the kernel bias holds -w8 . mu, the centring
+        bt = self.bias[:n] + self.zp * self.w8[:n].sum(axis=1)
         return ops.fully_connected(np.asarray(e, np.int8), p, self.w8[:n], bt).astype(np.int64)
 
     def _forward(self, e):
@@ -160,23 +168,41 @@ class LearnerTwin:
 
     def _sgd(self, e, y):
         _, q = self._forward(e)
-        n = self.n
         g = q + 128
         g[y] -= 256
-        xe = np.asarray(e, np.int64) - self.zp
+        xc = np.asarray(e, np.int64) - self.zp - self.mu
         rows = np.nonzero(g)[0]
         if not rows.size:
             return
         gk = g[rows]
         half, hb = 1 << (self.lr_shift - 1), 1 << (self.lr_bias_shift - 1)
-        delta = (gk[:, None] * self.lr * xe[None, :] + half) >> self.lr_shift
+        delta = (gk[:, None] * self.lr * xc[None, :] + half) >> self.lr_shift
         self.wm[rows] = np.clip(self.wm[rows] - delta, -WLIM, WLIM)
         self.w8[rows] = np.clip((self.wm[rows] + 128) >> 8, -127, 127)
         bl = self.bl << 8
         self.bm[rows] = np.clip(self.bm[rows] - ((gk * self.lr_bias + hb) >> self.lr_bias_shift),
                                 -bl, bl)
-        self.bias[rows] = ((self.bm[rows] + 128) >> 8) - self.zp * self.w8[rows].sum(axis=1)
-        assert n == self.n
+        self._fold(rows)
+
+    def _fold(self, rows):
+        """Kernel bias = true bias - w8 . (zp_e + mu): the FC kernel sees raw int8 embeddings."""
+        self.bias[rows] = ((self.bm[rows] + 128) >> 8) - self.w8[rows] @ (self.zp + self.mu)
+
+    def _centre(self, e):
+        """Add e to the running mean of the inputs; the true biases absorb the move of mu so
+        that no logit changes: b += w8 . (mu_new - mu_old)."""
+        if self.count >= MU_MAX:
+            return
+        self.mu_sum += np.asarray(e, np.int64) - self.zp
+        self.count += 1
+        mu = self.mu_sum // self.count
+        dmu = mu - self.mu
+        if np.any(dmu):
+            n = self.n
+            bl = self.bl << 8
+            self.bm[:n] = np.clip(self.bm[:n] + ((self.w8[:n] @ dmu) << 8), -bl, bl)
+            self.mu = mu
+            self._fold(np.arange(n))
 
     def _store(self, c, e):
         self.seen[c] += 1
@@ -192,20 +218,22 @@ class LearnerTwin:
     def _imprint(self, label, e):
         n, d, zp = self.n, self.D, self.zp
         xe = np.asarray(e, np.int64) - zp
-        nx = isqrt(int((xe * xe).sum()))
+        xc = xe - self.mu
+        v = xc if self.count > 1 else xe - int(xe.sum()) // d   # centred
+        nx = isqrt(int((v * v).sum()))
         navg = NAVG0
         if n:
-            navg = sum(isqrt(int((self.w8[c] ** 2).sum())) for c in range(n)) // n
-        a = np.abs(xe)
+            navg = sum(isqrt(int((self.w8[c] ** 2).sum())) for c in range(n)) // n // IMPRINT_DIV
+        a = np.abs(v)
         w = np.zeros(d, np.int64) if nx == 0 else np.minimum(127, (2 * a * navg + nx) // (2 * nx))
-        w = np.where(xe < 0, -w, w)
+        w = np.where(v < 0, -w, w)
         self.w8[n], self.wm[n] = w, w << 8
         mx = self.out_zp
         if n:
             mx = int(self._logits(e, n).max())
         target = min(self.act_max, mx + MARGIN)
         self.mult[n], self.shift[n] = self._new
-        dot = int((w * xe).sum())
+        dot = int((w * xc).sum())
         lo, hi = -self.bl, self.bl
         while lo < hi:
             mid = (lo + hi) >> 1
@@ -214,7 +242,7 @@ class LearnerTwin:
             else:
                 lo = mid + 1
         self.bm[n] = lo << 8
-        self.bias[n] = lo - zp * int(w.sum())
+        self.bias[n] = lo - int(w @ (zp + self.mu))
         self.fill[n] = self.seen[n] = 0
         self.names.append(label)
         return n
@@ -234,7 +262,8 @@ class LearnerTwin:
     def _embedding(self, e):
         e = np.asarray(e)
         if e.dtype != np.int8 or e.shape != (self.D,):
-            raise ValueError(f"embedding must be int8 of shape ({self.D},), got {e.dtype} {e.shape}")
+            raise ValueError(f"embedding must be int8 of shape ({self.D},), got {e.dtype} "
+                             f"{e.shape}")
         return e.astype(np.int64)
 
     def learn(self, e, label):
@@ -244,6 +273,7 @@ class LearnerTwin:
             raise ValueError(f"cannot add class {label!r}: {self.n} classes already, "
                              f"max_classes={self.max_classes}")
         e = self._embedding(e)
+        self._centre(e)
         if c < 0:
             c = self._imprint(label, e)
         self._store(c, e)
@@ -264,7 +294,9 @@ class LearnerTwin:
     def remember(self, e, label):
         """Store an embedding in an existing class's replay buffer, no SGD step."""
         c = self._find(label)
-        self._store(c, self._embedding(e))
+        e = self._embedding(e)
+        self._centre(e)
+        self._store(c, e)
 
     def scores(self, e):
         """int8 probabilities of the n classes (p = (q + 128) / 256)."""
@@ -303,11 +335,13 @@ class LearnerTwin:
 
     def state(self):
         """The device Learner's arrays (flat, as it holds them) and counters."""
-        return dict(w8=self.w8.reshape(-1).astype(np.int8), wm=self.wm.reshape(-1).astype(np.int32),
+        return dict(w8=self.w8.reshape(-1).astype(np.int8),
+                    wm=self.wm.reshape(-1).astype(np.int32),
                     bias=self.bias.astype(np.int32), bm=self.bm.astype(np.int32),
                     mult=self.mult.astype(np.int32), shift=self.shift.astype(np.int32),
                     fill=self.fill.astype(np.int32), seen=self.seen.astype(np.int32),
                     buffer=self.buffer.reshape(-1).astype(np.int8), names=list(self.names),
+                    mu_sum=self.mu_sum.astype(np.int32), count=self.count,
                     rand=self.rand_state, rr=self.rr, steps=self.steps, updates=self.updates)
 
     def __repr__(self):
