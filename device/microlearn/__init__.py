@@ -49,3 +49,15 @@ def _read(path):
         gc.collect()
         raise ValueError("model file %r: %d bytes do not fit in the heap (%d free, not in one "
                          "block)" % (path, size, gc.mem_free()))
+
+
+def __getattr__(name):
+    # Learner on first use (as asyncio does): `import microlearn` stays cheap.
+    if name == "Learner":
+        from .learner import Learner
+        return Learner
+    if name.startswith("__"):
+        raise AttributeError(name)
+    # MicroPython asks here first on `from . import submodule`: import it. Its ImportError
+    # stays one (a full heap gives one too, and load() turns that into a clear ValueError).
+    return __import__("microlearn." + name, None, None, (name,))

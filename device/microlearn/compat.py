@@ -15,3 +15,12 @@ def native_kernels():
     except (ImportError, SyntaxError, ValueError):  # ValueError: .mpy of another arch
         return None
     return kernels_viper
+
+
+def native_learn():
+    """The Learner's viper loops (learn_viper), or None where this firmware cannot run them."""
+    try:
+        from . import learn_viper
+    except (ImportError, SyntaxError, ValueError):
+        return None
+    return learn_viper

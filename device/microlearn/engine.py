@@ -107,7 +107,7 @@ class Model:
             if layers[i][0] == mf.FC:
                 self._emb_layer = i
         self._emb = None
-        self._outs = [None, None, None]  # the out= buffers last checked, per method
+        self._outs = [None, None, None, None]  # the out= buffers last checked, per method
         gc.collect()
 
     def _step(self, i, L, fm, am, raw):
@@ -211,6 +211,36 @@ class Model:
             self._check_out(2, out, t[4], True)
         _deq(self._tv[self.layers[self._emb_layer][1][0]], self._emb[1], out)
         return out
+
+    def embed_int8(self, x, out=None):
+        """Raw int8 input of the last FULLY_CONNECTED layer (zero point: the tensor's,
+        head()[2]): a memoryview of the arena that the next call overwrites, or copied
+        into `out` (your bytearray). Runs the model up to that layer only."""
+        e = self._emb_layer
+        if e is None:
+            raise ValueError("model has no FULLY_CONNECTED layer to embed before")
+        self._set_input(x)
+        self._run(e)
+        res = self._tv[self.layers[e][1][0]]
+        if out is None:
+            return res
+        self._check_out(3, out, len(res), False)
+        out[:] = res
+        return out
+
+    def head(self):
+        """For the Learner, of a model that ends FULLY_CONNECTED -> SOFTMAX:
+        ((fc kernel, w, bias, mult, shift, p), (softmax kernel, p, table), (D, embedding zp)).
+        Kernel arguments as the model's own steps hold them (views into the file, no copy)."""
+        n = len(self.layers)
+        if n < 2 or self.layers[n - 1][0] != mf.SOFTMAX or self.layers[n - 2][0] != mf.FC \
+                or self.layers[n - 1][1][0] != n - 1:
+            raise ValueError("the model must end FULLY_CONNECTED -> SOFTMAX (the classifier the "
+                             "Learner trains); it ends %s" % " -> ".join(
+                                 mf.NAMES[L[0]] for L in self.layers[-2:]))
+        f, s = self._steps[n - 2], self._steps[n - 1]
+        t = self.tensors[self.layers[n - 2][1][0]]
+        return (f[1], f[3], f[4], f[5], f[6], f[8]), (s[1], s[4], s[5]), (t[4], t[1])
 
     def _check_out(self, k, out, n, floats):
         if out is self._outs[k]:  # checked before: no allocation on repeated calls

@@ -5,6 +5,11 @@
 # so they cost no heap, as files in a real board's flash do.
 import io, os, sys
 from binascii import a2b_base64
+from uctypes import addressof, bytearray_at
+
+
+def _nbytes(buf):
+    return len(buf) * len(bytes(memoryview(buf)[:1])) if len(buf) else 0
 
 
 class _RamFile(io.IOBase):
@@ -12,8 +17,9 @@ class _RamFile(io.IOBase):
         self._fs, self._key, self._d, self._p, self._w = fs, key, data, 0, writing
 
     def readinto(self, buf):
-        n = min(len(buf), len(self._d) - self._p)
-        buf[:n] = memoryview(self._d)[self._p:self._p + n]
+        # in bytes, for any buffer (an array('i') has 4 per element), as C file objects do
+        n = min(_nbytes(buf), len(self._d) - self._p)
+        bytearray_at(addressof(buf), n)[:] = memoryview(self._d)[self._p:self._p + n]
         self._p += n
         return n
 
@@ -24,8 +30,9 @@ class _RamFile(io.IOBase):
         return bytes(b)
 
     def write(self, buf):
+        n = len(self._d)
         self._d.extend(buf)
-        return len(buf)
+        return len(self._d) - n  # bytes written, also for an array
 
     def seek(self, off, whence=0):
         self._p = off if whence == 0 else (self._p + off if whence == 1 else len(self._d) + off)
@@ -122,7 +129,6 @@ class RamFS:
     # Staging, called by the runner: size first, then base64 chunks at offsets.
     def new(self, key, size, once):
         if self.base + size <= self.end:
-            from uctypes import bytearray_at
             self.files[key] = bytearray_at(self.base, size)
             self.base += (size + 3) & ~3
         else:  # no region (or full): the heap

@@ -9,6 +9,7 @@ Examples:
   microlearn bench                                 measure speed and memory -> docs/benchmarks.md
   microlearn deploy --board rp2040 --port /dev/ttyACM0
   microlearn run m0 tests/device/check_dot.py      run a device script on a virtual board
+  microlearn learn --dataset watch --user 3 --split same-arm    a new user teaches the Learner
   microlearn boards                                list board profiles
 """
 import argparse
@@ -57,6 +58,16 @@ def _cmd_bench(args):
     return bench_main(args)
 
 
+def _cmd_learn(args):
+    from .learn.command import cmd_learn
+    return cmd_learn(args)
+
+
+def _args_learn(s):
+    from .learn.command import add_args
+    add_args(s)
+
+
 def _args_boards(s):
     pass
 
@@ -85,6 +96,9 @@ def _args_demo(s):
 
 def _args_bench(s):
     s.add_argument("--targets", default="unix,unix32,m0", help="comma-separated virtual boards")
+    s.add_argument("--only", choices=("learning",),
+                   help="run one section (learning: the Learner on its host twin, minutes) and "
+                   "replace it in docs/benchmarks.md")
 
 
 def _model_cmd(name):
@@ -109,6 +123,14 @@ _COMMANDS = {
                "read an int8 .tflite, show it, optionally save it", cli_args.EXAMPLES["import"]),
     "eval": (_model_cmd("eval"), cli_args.eval_,
              "float and int8 (reference) accuracy, confusion matrix PNG", cli_args.EXAMPLES["eval"]),
+    "learn": (_cmd_learn, _args_learn,
+              "play a new user's labelled stream into the Learner (host twin, boards): "
+              "learning curve and PNG against the baselines",
+              "examples:\n"
+              "  microlearn learn --dataset watch --user 3 --split same-arm --order-seed 0\n"
+              "  microlearn learn --dataset digits --new-classes 8,9 --png build/learn-digits.png\n"
+              "  microlearn learn --dataset watch --user 3 --split other-arm --boards unix32,m0 "
+              "--max-classes 8 --slots 8"),
     "boards": (_cmd_boards, _args_boards, "list board profiles", "example:\n  microlearn boards"),
     "deploy": (_cmd_deploy, _args_deploy, "copy microlearn (and a model) to a board with mpremote",
                "example:\n  microlearn deploy --board rp2040 --port /dev/ttyACM0 --model digits.mlm"),

@@ -336,3 +336,30 @@ def test_import_foreign_tflite_warns(cwd, capsys):
     err = [l for l in capsys.readouterr().err.splitlines() if l.strip()]
     assert len(err) == 1 and "warning" in err[0] and "normalised" in err[0] \
         and "import --dataset" in err[0], err
+
+
+def test_train_on_some_classes(cwd, capsys):
+    """A base model that leaves classes 8 and 9 out: quantize and eval pick the same classes
+    from the dataset by the names the float model carries."""
+    assert cli.main(["train", "--dataset", "digits", "--classes", "0-7", "--epochs", "2",
+                     "--out", "out/d07.npz", "--quiet"]) == 0
+    assert "classes 0, 1, 2, 3, 4, 5, 6, 7" in capsys.readouterr().out
+    from microlearn_host.convert import qio
+    kind, m = qio.load_any("out/d07.npz")
+    assert m.class_names == [str(c) for c in range(8)] and m.output_shape == (8,)
+    assert cli.main(["quantize", "--model", "out/d07.npz", "--dataset", "digits",
+                     "--out", "out/d07.qmodel.npz"]) == 0
+    kind, qm = qio.load_any("out/d07.qmodel.npz")
+    assert qm.class_names == [str(c) for c in range(8)]
+    assert cli.main(["eval", "--model", "out/d07.qmodel.npz", "--dataset", "digits"]) == 0
+    assert "int8 (reference) accuracy" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("spec, match", [
+    ("7-0", "runs backwards"), ("0,0-3", "twice"), ("0-10", "outside 0..9"),
+    ("3", "keeps 1 class"), ("", "empty"), ("0,,2", "empty item"), ("seven", "neither an index"),
+])
+def test_train_classes_errors(cwd, capsys, spec, match):
+    err = run_fail(capsys, ["train", "--dataset", "digits", "--classes", spec, "--out", "x.npz"],
+                   match, rc_want=1)
+    assert "--classes" in err

@@ -222,3 +222,51 @@ def test_training_does_not_depend_on_the_cpus_blas_kernels():
         outs.append(r.stdout.split("] ")[-1].strip())
         assert core in r.stdout, f"OPENBLAS_CORETYPE={core} did not take: {r.stdout}"
     assert outs[0] == outs[1]
+
+
+def _noise_task(seed=0):
+    """Labels that validation cannot learn from (pure noise): val loss rises from epoch 1."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(64, 4)).astype(np.float32)
+    return x, rng.integers(0, 2, 64), rng.normal(size=(32, 4)).astype(np.float32), \
+        rng.integers(0, 2, 32)
+
+
+def test_min_epochs_holds_early_stopping_back():
+    x, y, xv, yv = _noise_task()
+    m = nn.Sequential([nn.Dense(16, activation="relu"), nn.Dense(2)], input_shape=(4,))
+    h = m.fit(x, y, validation_data=(xv, yv), epochs=30, patience=1, lr=3e-2, verbose=False)
+    assert h.stopped_early and len(h.loss) < 8
+    m = nn.Sequential([nn.Dense(16, activation="relu"), nn.Dense(2)], input_shape=(4,))
+    h = m.fit(x, y, validation_data=(xv, yv), epochs=30, patience=1, lr=3e-2, verbose=False,
+              min_epochs=10)
+    assert len(h.loss) >= 10 and h.best_epoch >= 9
+
+
+def test_cosine_schedule_and_augment_hook():
+    x, y, _, _ = _noise_task()
+    seen = []
+
+    def aug(xb, rng):
+        seen.append(len(xb))
+        return xb + rng.normal(scale=0.01, size=xb.shape).astype(xb.dtype)
+    m = nn.Sequential([nn.Dense(2)], input_shape=(4,))
+    m.fit(x, y, epochs=3, batch_size=32, verbose=False, schedule="cosine", augment=aug)
+    assert seen == [32, 32] * 3
+    with pytest.raises(ValueError, match="schedule must be"):
+        m.fit(x, y, epochs=1, verbose=False, schedule="step")
+    with pytest.raises(ValueError, match="min_epochs must be an integer >= 0"):
+        m.fit(x, y, epochs=1, verbose=False, min_epochs=-1)
+
+
+def test_watch_augment_turns_accel_and_gyro_alike():
+    from microlearn_host.data import watch
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(5, 10, 1, 6)).astype(np.float32)
+    out = watch.augment(x, np.random.default_rng(1), degrees=30, gain=0.0)
+    # a rotation keeps each 3-axis vector's length; accel and gyro get the same rotation
+    np.testing.assert_allclose(np.linalg.norm(out[..., :3], axis=-1),
+                               np.linalg.norm(x[..., :3], axis=-1), rtol=1e-5)
+    np.testing.assert_allclose(np.linalg.norm(out[..., 3:], axis=-1),
+                               np.linalg.norm(x[..., 3:], axis=-1), rtol=1e-5)
+    assert not np.allclose(out, x)

@@ -154,7 +154,8 @@ def extra_sections():
     except ImportError:
         return []
     text = goals() if callable(goals) else goals
-    return [text] if text else []
+    from .learning import section as learning
+    return ([text] if text else []) + [learning(log=lambda m: print(m, flush=True))]
 
 
 def header(targets, host, date):
@@ -181,6 +182,12 @@ def header(targets, host, date):
 
 
 def main(args):
+    if getattr(args, "only", None) == "learning":  # host-only: no board is needed
+        from . import learning
+        text = learning.section(log=lambda m: print(m, flush=True))
+        print(text)
+        print("written to", os.path.relpath(learning.update_doc(text)))
+        return 0
     targets = [t for t in args.targets.split(",") if t]
     sections = [dot_section(targets), kernel_section(targets), model_section(targets)]
     sections += extra_sections()

@@ -38,6 +38,9 @@ def _quant_opts(s):
 def train(s):
     s.add_argument("--dataset", required=True, choices=NAMES)
     s.add_argument("--out", required=True, help="float model .npz to write")
+    s.add_argument("--classes", help="train on these classes only (a base model for learning "
+                   "the others on the device): indices or ranges by index, e.g. 0-7 or 0,2,4-6, "
+                   "or class names, e.g. PEN,ABD")
     s.add_argument("--seed", type=nonneg_int, default=0)
     s.add_argument("--epochs", type=positive_int, help="maximum epochs (early stopping on val)")
     s.add_argument("--batch-size", type=positive_int, help="samples per step (default 32)")
@@ -98,7 +101,8 @@ def eval_(s):
 
 
 EXAMPLES = {
-    "train": "example:\n  microlearn train --dataset digits --out build/models/digits.npz",
+    "train": "examples:\n  microlearn train --dataset digits --out build/models/digits.npz\n"
+             "  microlearn train --dataset digits --classes 0-7 --out build/models/digits-0-7.npz",
     "quantize": "examples:\n"
                 "  microlearn quantize --model build/models/digits.npz --dataset digits "
                 "--out build/models/digits.qmodel.npz\n"

@@ -16,9 +16,19 @@ import numpy as np
 from .paths import out_kind
 
 
-def _dataset(name):
+def _dataset(name, classes=None):
+    """Dataset `name`, restricted to `classes` (names a subset model was trained on)."""
     from ..data import load
-    return load(name)
+    ds = load(name)
+    if not classes or list(classes) == [str(c) for c in ds.class_names]:
+        return ds
+    from ..data.dataset import keep_classes
+    names = [str(c) for c in ds.class_names]
+    missing = [c for c in classes if c not in names]
+    if missing:
+        raise ValueError(f"the model's classes {', '.join(missing)} are not in dataset "
+                         f"{name!r} ({', '.join(names)})")
+    return keep_classes(ds, [names.index(c) for c in classes])
 
 
 def _float_model_and_dataset(args, why):
@@ -28,7 +38,7 @@ def _float_model_and_dataset(args, why):
     kind, model = qio.load_any(args.model)
     if kind != "float":
         raise ValueError(f"{args.model}{why}")
-    ds = _dataset(args.dataset)
+    ds = _dataset(args.dataset, model.class_names)
     check_compatible(model.input_shape, int(np.prod(model.output_shape)), ds)
     return model, ds
 
@@ -72,12 +82,23 @@ def cmd_train(args):
              "or `quantize` make .mlm and .tflite)")
     over = {k: v for k, v in (("epochs", args.epochs), ("batch_size", args.batch_size),
                               ("lr", args.lr), ("patience", args.patience)) if v is not None}
+    ds = _dataset(args.dataset)
+    if args.classes is not None:
+        from ..data.dataset import keep_classes, parse_classes
+        try:
+            keep = parse_classes(args.classes, ds.class_names)
+        except ValueError as e:
+            raise ValueError(f"--classes: {e}") from None
+        ds = keep_classes(ds, keep)
     model, ds = pipeline.train_default(args.dataset, seed=args.seed, verbose=_progress(args),
-                                       **over)
+                                       ds=ds, **over)
+    if args.classes is not None:
+        model.class_names = [str(c) for c in ds.class_names]
     acc = ev.accuracy(ev.float_predict(model, ds.x_test), ds.y_test)
     qio.save_float(model, args.out)
     print(_how_it_ended(model.history))
-    print(f"{args.dataset}: {model.num_params()} params, {len(model.history.loss)} epochs in "
+    which = "" if args.classes is None else f" (classes {', '.join(ds.class_names)})"
+    print(f"{args.dataset}{which}: {model.num_params()} params, {len(model.history.loss)} epochs in "
           f"{model.train_seconds:.1f} s, float test accuracy {100 * acc:.2f}% -> {args.out}")
     return 0
 
@@ -176,7 +197,7 @@ def cmd_import(args):
     return 0
 
 
-def _eval_data(args, n_classes, input_shape):
+def _eval_data(args, n_classes, input_shape, classes=None):
     """(x, y, class_names, name) from --data FILE.npz or --dataset."""
     from . import evaluate as ev
     if args.data:
@@ -193,7 +214,9 @@ def _eval_data(args, n_classes, input_shape):
         if not np.isfinite(x.astype(np.float64)).all():
             raise ValueError(f"{args.data}: x contains NaN or inf")
         return x.astype(np.float32), y, [str(i) for i in range(n_classes)], args.data, None
-    ds = _need_dataset(args, "(or --data FILE.npz)")
+    if not args.dataset:
+        raise ValueError("--dataset is required (or --data FILE.npz)")
+    ds = _dataset(args.dataset, classes)
     from ..pipeline import check_compatible
     check_compatible(input_shape, n_classes, ds)
     return (getattr(ds, f"x_{args.split}"), getattr(ds, f"y_{args.split}"), ds.class_names,
@@ -207,18 +230,19 @@ def cmd_eval(args):
     kind, model = qio.load_any(args.model)
     if kind == "float":
         x, y, names, what, ds = _eval_data(args, int(np.prod(model.output_shape)),
-                                           model.input_shape)
+                                           model.input_shape, model.class_names)
         p = ev.float_predict(model, x)
         print(f"{what}: float accuracy {100 * ev.accuracy(p, y):.2f}% ({len(y)} samples, "
               f"{model.num_params()} params)")
         if ds is None and args.dataset:  # --data to test, --dataset to calibrate
-            ds = _dataset(args.dataset)
+            ds = _dataset(args.dataset, model.class_names)
         if ds is None:
             return _eval_int8(None, x, y, names, what, args)
         qm = _quantize(model, ds, args)
     else:
         qm = model
-        x, y, names, what, ds = _eval_data(args, ev.num_classes(qm), qm.input_shape)
+        x, y, names, what, ds = _eval_data(args, ev.num_classes(qm), qm.input_shape,
+                                           qm.class_names)
         if qm.mean is None and ds is not None and (ds.mean != 0).any():
             print("warning: this model carries no mean/std (plain .tflite?): inputs are "
                   "quantized unnormalised; import it with --dataset to attach them",

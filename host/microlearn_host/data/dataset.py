@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -111,3 +111,65 @@ def channel_stats(x: np.ndarray, valid: np.ndarray | None = None):
     std = flat.std(axis=0)
     std[std < 1e-8] = 1.0  # a constant channel would divide by zero on the device
     return mean.astype(np.float32), std.astype(np.float32)
+
+
+def parse_classes(spec: str, class_names, min_count: int = 2) -> list[int]:
+    """Class indices from "0-7", "0,2,5-6" or class names ("ABD,ROW"), in ascending order.
+
+    ValueError names the bad part: an empty item, a reversed range, an index or name
+    the dataset does not have, a repeated class, or a spec that keeps fewer than min_count.
+    """
+    names = [str(c) for c in class_names]
+    n = len(names)
+    if not isinstance(spec, str) or not spec.strip():
+        raise ValueError(f"class list is empty; give indices like 0-7 or 0,2,5 (0..{n - 1})")
+    picked = []
+    for part in spec.split(","):
+        item = part.strip()
+        if not item:
+            raise ValueError(f"class list {spec!r} has an empty item")
+        if item in names and not item.isdigit():
+            picked.append(names.index(item))
+            continue
+        lo, sep, hi = item.partition("-")
+        try:
+            a = int(lo)
+            b = int(hi) if sep else a
+        except ValueError:
+            raise ValueError(f"class {item!r} is neither an index 0..{n - 1}, a range like "
+                             f"0-7, nor a class name ({', '.join(names)})") from None
+        if b < a:
+            raise ValueError(f"class range {item!r} runs backwards")
+        if a < 0 or b >= n:
+            raise ValueError(f"class {item!r} is outside 0..{n - 1} ({n} classes)")
+        picked.extend(range(a, b + 1))
+    dup = sorted({c for c in picked if picked.count(c) > 1})
+    if dup:
+        raise ValueError(f"class list {spec!r} names class {names[dup[0]]!r} twice")
+    if len(picked) < min_count:
+        raise ValueError(f"class list {spec!r} keeps {len(picked)} class; a classifier needs >= 2")
+    return sorted(picked)
+
+
+def keep_classes(ds: Dataset, keep) -> Dataset:
+    """`ds` restricted to the classes `keep` (indices): every split filtered, labels renumbered
+    0..len(keep)-1 in ascending class order, class names and per-sample arrays kept in step.
+    mean/std stay those of the full training split, so a base model and the device normalise
+    new classes' inputs the same way."""
+    keep = sorted(int(k) for k in keep)
+    new = np.full(ds.num_classes, -1, np.int64)
+    new[keep] = np.arange(len(keep))
+    parts, extra = {}, dict(ds.extra)
+    for split in ("train", "val", "test"):
+        y = getattr(ds, f"y_{split}")
+        m = new[y] >= 0
+        parts[f"x_{split}"] = getattr(ds, f"x_{split}")[m]
+        parts[f"y_{split}"] = new[y[m]]
+        subj = getattr(ds, f"subjects_{split}")
+        parts[f"subjects_{split}"] = None if subj is None else subj[m]
+        for k, v in ds.extra.items():
+            if k.endswith("_" + split) and isinstance(v, np.ndarray) and len(v) == len(y):
+                extra[k] = v[m]
+    return replace(ds, class_names=tuple(ds.class_names[k] for k in keep), extra=extra,
+                   split_rule=ds.split_rule + "; classes " + ",".join(map(str, keep)) + " only",
+                   **parts)

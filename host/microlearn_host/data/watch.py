@@ -1,6 +1,8 @@
 """seglearn's smartwatch IMU data: 140 recordings, 6 channels at 50 Hz, 7 exercises, 10 subjects.
 
-Each subject recorded every shoulder exercise twice (left and right arm).
+Each subject recorded every shoulder exercise once with each arm (the file's "side",
+0 or 1): 10 subjects x 7 exercises x 2 arms, every combination exactly once (checked
+by the tests; data/loso.py splits a held-out subject's data by arm and by time).
 Channels (raw, as recorded): ax, ay, az (accelerometer, g), wx, wy, wz (gyro, rad/s).
 
 Windows: `window` samples (default 100 = 2 s) every `hop` samples (default 50 =
@@ -30,8 +32,9 @@ SPLIT_RULE = ("by subject: RandomState(split_seed).permutation(sorted subjects);
               "first 2 test, next 2 val, rest train")
 
 
-def read_file(path: str):
-    """Recordings, labels, subjects, class names, channel names from seglearn's .npy.
+def read_file(path: str, sides: bool = False):
+    """Recordings, labels, subjects, class names, channel names from seglearn's .npy
+    (and, with sides=True, the arm of every recording, 0 or 1, appended).
 
     The file is a pickled dict (that is how seglearn ships it), so
     allow_pickle is needed; it is only ever read from the installed package.
@@ -58,7 +61,13 @@ def read_file(path: str):
         check_finite(r, f"{path}: recording {i}")
     class_names = tuple(d["y_labels"])
     y = check_labels(y, len(class_names), path)
-    return recs, y, subj.astype(np.int64), class_names, chans
+    if not sides:
+        return recs, y, subj.astype(np.int64), class_names, chans
+    side = np.asarray(d.get("side", ()))
+    if side.shape != (len(recs),) or not np.isin(side, (0, 1)).all():
+        raise ValueError(f"{path}: 'side' must give arm 0 or 1 for each of the {len(recs)} "
+                         f"recordings")
+    return recs, y, subj.astype(np.int64), class_names, chans, side.astype(np.int64)
 
 
 def windows(rec: np.ndarray, window: int, hop: int) -> np.ndarray:
@@ -110,3 +119,23 @@ def from_file(path: str, split_seed: int = 0, window: int = 100, hop: int = 50) 
 def load(split_seed: int = 0, window: int = 100, hop: int = 50) -> Dataset:
     return from_file(package_file("seglearn", "data", "watch_dataset.npy"),
                      split_seed, window, hop)
+
+
+def augment(x: np.ndarray, rng, degrees: float = 20.0, gain: float = 0.1) -> np.ndarray:
+    """Training batches (N, T, 1, 6) as another wearer might record them: each window's
+    accelerometer and gyro axes turned by the same random rotation (up to `degrees` about
+    a random axis: the watch sits differently) and scaled by one gain in 1 +- `gain`."""
+    n = len(x)
+    axis = rng.normal(size=(n, 3))
+    axis /= np.linalg.norm(axis, axis=1, keepdims=True)
+    ang = np.radians(rng.uniform(-degrees, degrees, n))
+    k = np.zeros((n, 3, 3))
+    k[:, 0, 1], k[:, 0, 2], k[:, 1, 2] = -axis[:, 2], axis[:, 1], -axis[:, 0]
+    k -= k.transpose(0, 2, 1)
+    rot = (np.eye(3) + np.sin(ang)[:, None, None] * k
+           + (1 - np.cos(ang))[:, None, None] * k @ k)  # Rodrigues
+    g = rng.uniform(1 - gain, 1 + gain, n)[:, None, None] * rot
+    out = np.empty_like(x)
+    out[..., :3] = np.einsum("nij,ntwj->ntwi", g, x[..., :3])
+    out[..., 3:] = np.einsum("nij,ntwj->ntwi", g, x[..., 3:])
+    return out.astype(x.dtype)

@@ -23,6 +23,7 @@ class Sequential:
         self.input_shape = tuple(int(d) for d in input_shape)
         self.seed = int(seed)
         self.dtype = np.dtype(np.float32)
+        self.class_names = None  # set when trained on a subset of a dataset's classes
         self.mean = self.std = None
         if (mean is None) != (std is None):
             raise ValueError("give both mean and std, or neither")

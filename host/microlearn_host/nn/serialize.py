@@ -2,7 +2,8 @@
 
 Keys: "format" (FORMAT), "architecture" (JSON: version, input_shape, seed,
 layers as [{"kind", "config"}]), "layer<i>.<name>" weights in TFLite layout,
-and "mean"/"std" when the model normalises its input. Only plain arrays are
+"mean"/"std" when the model normalises its input, and "class_names" (JSON list) when
+it was trained on a subset of a dataset's classes (`microlearn train --classes`). Only plain arrays are
 stored (no pickle), so loading an untrusted file cannot run code.
 """
 from __future__ import annotations
@@ -34,6 +35,8 @@ def save_model(model: Sequential, path) -> None:
             arrays[f"layer{i}.{name}"] = w.astype(np.float32)
     if model.mean is not None:
         arrays["mean"], arrays["std"] = model.mean, model.std
+    if getattr(model, "class_names", None) is not None:
+        arrays["class_names"] = np.array(json.dumps([str(c) for c in model.class_names]))
     with open(path, "wb") as f:  # file object: numpy would otherwise append ".npz"
         np.savez(f, **arrays)
 
@@ -85,6 +88,15 @@ def load_model(path) -> Sequential:
             if not np.isfinite(w).all():
                 _fail(path, f"weight {key} contains NaN or inf")
             p[...] = w
+    if "class_names" in arrays:
+        try:
+            names = json.loads(str(arrays["class_names"]))
+        except json.JSONDecodeError as e:
+            _fail(path, f"bad class_names JSON ({e})")
+        n_out = int(np.prod(model.output_shape))
+        if not isinstance(names, list) or len(names) != n_out:
+            _fail(path, f"class_names must list {n_out} names (one per output)")
+        model.class_names = [str(c) for c in names]
     extra = {k for k in arrays if k.startswith("layer")} - expected
     if extra:
         _fail(path, f"weights {sorted(extra)} do not belong to any layer")

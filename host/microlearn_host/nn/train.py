@@ -45,29 +45,44 @@ class History:
 
 def fit(model, x, y, validation_data=None, epochs: int = 20, batch_size: int = 32,
         lr: float = 1e-3, seed: int = 0, patience: int = 5, verbose: bool = True,
-        threads: int | None = 1) -> History:
+        threads: int | None = 1, min_epochs: int = 0, schedule: str = "constant",
+        augment=None) -> History:
     """Train `model` in place on raw inputs x (N,)+input_shape and int labels y.
 
     validation_data=(x_val, y_val) turns on early stopping: training stops after
     `patience` epochs without a lower validation loss and the weights of the best
     epoch are restored. Without it, all epochs run and the last weights stay.
     threads: BLAS threads while training (None = leave as is).
+    min_epochs: early stopping never ends training before this many epochs, and
+    the best weights are only taken from epoch min_epochs on (the first epochs'
+    validation loss is a noisy minimum on small, subject-wise validation sets).
+    schedule: "constant" lr, or "cosine" (lr * (1 + cos(pi * epoch / epochs)) / 2
+    per epoch), which settles the weights instead of stopping on a noisy epoch.
+    augment: optional f(x_batch, rng) -> x_batch applied to every training batch of raw
+    inputs (rng: the fit's own generator, so runs stay reproducible).
     """
     for name, v, ok in (("epochs", epochs, isinstance(epochs, (int, np.integer)) and epochs >= 1),
                         ("batch_size", batch_size,
                          isinstance(batch_size, (int, np.integer)) and batch_size >= 1),
                         ("lr", lr, isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0),
                         ("patience", patience,
-                         isinstance(patience, (int, np.integer)) and patience >= 1)):
+                         isinstance(patience, (int, np.integer)) and patience >= 1),
+                        ("min_epochs", min_epochs,
+                         isinstance(min_epochs, (int, np.integer)) and 0 <= min_epochs)):
         if not ok:
-            raise ValueError(f"{name} must be {'a finite number > 0' if name == 'lr' else 'an integer >= 1'}"
-                             f", got {v!r}")
+            raise ValueError(f"{name} must be {_WANT.get(name, 'an integer >= 1')}, got {v!r}")
+    if schedule not in ("constant", "cosine"):
+        raise ValueError(f"schedule must be 'constant' or 'cosine', got {schedule!r}")
     with blas_threads(threads):
         return _fit(model, x, y, validation_data, epochs, batch_size, lr, seed, patience,
-                    verbose)
+                    verbose, min_epochs, schedule, augment)
 
 
-def _fit(model, x, y, validation_data, epochs, batch_size, lr, seed, patience, verbose):
+_WANT = {"lr": "a finite number > 0", "min_epochs": "an integer >= 0"}
+
+
+def _fit(model, x, y, validation_data, epochs, batch_size, lr, seed, patience, verbose,
+         min_epochs=0, schedule="constant", augment=None):
     x = np.asarray(x)
     y = np.asarray(y).astype(np.int64)
     if len(x) != len(y) or len(x) == 0:
@@ -83,11 +98,14 @@ def _fit(model, x, y, validation_data, epochs, batch_size, lr, seed, patience, v
     bar = tqdm(total=epochs * len(starts), desc="training", disable=not verbose, unit="batch")
     for epoch in range(epochs):
         order = rng.permutation(len(x))
+        if schedule == "cosine":
+            opt.lr = lr * 0.5 * (1.0 + math.cos(math.pi * epoch / epochs))
         bar.set_description(f"epoch {epoch + 1}/{epochs}", refresh=False)
         tot_loss, tot_correct, seen = 0.0, 0, 0
         for start in starts:
             idx = order[start:start + batch_size]
-            loss, correct = model.train_batch(x[idx], y[idx])
+            xb = x[idx] if augment is None else augment(x[idx], rng)
+            loss, correct = model.train_batch(xb, y[idx])
             opt.step(model.trainable())
             tot_loss += loss * len(idx)
             tot_correct += correct
@@ -103,12 +121,12 @@ def _fit(model, x, y, validation_data, epochs, batch_size, lr, seed, patience, v
             hist.val_accuracy.append(val["accuracy"])
             bar.set_postfix(loss=f"{hist.loss[-1]:.4f}", acc=f"{hist.accuracy[-1]:.3f}",
                             val_loss=f"{val['loss']:.4f}", val_acc=f"{val['accuracy']:.3f}")
-            if val["loss"] < best_loss:
+            if epoch + 1 >= min_epochs and val["loss"] < best_loss:
                 best_loss, best_weights, waited = val["loss"], model.get_weights(), 0
                 hist.best_epoch = epoch
             else:
                 waited += 1
-        if validation_data is not None and waited >= patience:
+        if validation_data is not None and waited >= patience and epoch + 1 >= min_epochs:
             hist.stopped_early = True
             # end the bar at 100% and say why, rather than leave it stuck part-way
             bar.total = bar.n

@@ -1,0 +1,96 @@
+# Plain-Python twins of learn_viper.py (same signatures, same results): the
+# reference the viper loops are tested against and the fallback where the
+# native emitter is missing. learner.py picks one set, as kernels.py does.
+# e: int8 embedding bytes; mz: array('i') of D, zp_e + mu (the embedding zero point
+# plus the running mean of the inputs): the head sees xc = s8(e) - mz.
+# p of update() = [D, n, y, LR, LS, LRB, LBS, WLIM, BLIM]: n classes, y the true
+# class, LR/LS and LRB/LBS the weight and bias learning rates (rate / 2**shift),
+# WLIM and BLIM the clamps of the Q8 master weights (127 * 256) and biases.
+# p of recentre() = [D, n, BLIM].
+
+
+def update(e, wm, w8, q, bm, bias, mz, p):
+    """One SGD step of softmax cross-entropy on embedding e with true class y, given q
+    (int8 probabilities of the n classes): per class k, g = p256[k] - 256 [k == y];
+    wm[k] -= round(g * xc * LR / 2**LS), clamped; bm[k] likewise; w8 and the kernel bias
+    (true bias minus w8 . mz, folded as the FC kernel expects) refreshed."""
+    d = p[0]
+    lr = p[3]
+    ls = p[4]
+    lrb = p[5]
+    lbs = p[6]
+    wl = p[7]
+    bl = p[8]
+    half = 1 << (ls - 1)
+    hb = 1 << (lbs - 1)
+    for k in range(p[1]):
+        g = ((q[k] ^ 0x80) - 0x80) + 128
+        if k == p[2]:
+            g -= 256
+        if g == 0:  # nothing moves: the row stays as it is
+            continue
+        gl = g * lr
+        base = k * d
+        fs = 0
+        for j in range(d):
+            xc = ((e[j] ^ 0x80) - 0x80) - mz[j]
+            v = wm[base + j] - ((gl * xc + half) >> ls)
+            if v > wl:
+                v = wl
+            elif v < -wl:
+                v = -wl
+            wm[base + j] = v
+            w = (v + 128) >> 8
+            if w > 127:
+                w = 127
+            elif w < -127:
+                w = -127
+            w8[base + j] = w & 0xFF
+            fs += w * mz[j]
+        b = bm[k] - ((g * lrb + hb) >> lbs)
+        if b > bl:
+            b = bl
+        elif b < -bl:
+            b = -bl
+        bm[k] = b
+        bias[k] = ((b + 128) >> 8) - fs
+
+
+def recentre(w8, dmu, bm, bias, mz, p):
+    """The mean mu moved by dmu: bm[k] += (w8[k] . dmu) << 8 (clamped to +-BLIM), so that
+    no logit changes; the kernel bias refolded with the new mz."""
+    d = p[0]
+    bl = p[2]
+    bt = bl >> 8
+    for k in range(p[1]):
+        base = k * d
+        s = 0
+        fs = 0
+        for j in range(d):
+            w = (w8[base + j] ^ 0x80) - 0x80
+            s += w * dmu[j]
+            fs += w * mz[j]
+        b = bm[k]
+        if s > 2 * bt:  # beyond any bias: clamps either way (and s << 8 fits int32)
+            s = 2 * bt
+        elif s < -2 * bt:
+            s = -2 * bt
+        t = (b >> 8) + s
+        if t > bt:
+            b = bl
+        elif t < -bt - 1:
+            b = -bl
+        else:
+            b += s << 8
+            if b > bl:
+                b = bl
+            elif b < -bl:
+                b = -bl
+        bm[k] = b
+        bias[k] = ((b + 128) >> 8) - fs
+
+
+def copy8(dst, src, doff, soff, n):
+    """dst[doff:doff + n] = src[soff:soff + n], bytes, without a slice object."""
+    for i in range(n):
+        dst[doff + i] = src[soff + i]

@@ -1,0 +1,148 @@
+# The Learner's viper loops (learn_viper) against their plain twins (learn_py), word
+# for word, on a seeded stream of random cases plus the extremes: g = -256 and 255,
+# xc = +-510 (embedding bytes -128/127 with zp_e + mu = 382/-383), the largest LR and
+# LRB the Learner accepts, shifts 1 and 30, masters at their clamps, weights +-127,
+# moves of the mean of +-510 (recentre's clamp path). Viper runs under
+# heap_lock: it must not allocate.
+import micropython
+from array import array
+from devtest import check, result, done, target
+from microlearn import learn_py as lp
+from microlearn.compat import native_learn
+
+result("target", target())
+lv = native_learn()
+check("viper learn loops selected", lv is not None, "native emitter missing?")
+
+seed = 77
+
+
+def rnd():
+    global seed
+    seed = (seed * 1103515245 + 12345) & 0x7FFFFFFF
+    return seed >> 16  # 15 bits
+
+
+def rint(lo, hi):  # inclusive, hi - lo < 2**30
+    return lo + ((rnd() << 15) | rnd()) % (hi - lo + 1)
+
+
+def rbytes(n, mode):
+    if mode == 0:
+        return bytearray([0x80] * n)
+    if mode == 1:
+        return bytearray([0x7F] * n)
+    return bytearray(rnd() & 0xFF for _ in range(n))
+
+
+bad = []
+alloc = []
+counts = [0, 0, 0]
+WL = 127 * 256
+
+
+def rmz(d, extreme):
+    # zp_e + mu: -128..127 plus a mean of -255..255 (limits: -383..382)
+    return array("i", [(-383, 382, rint(-383, 382))[rnd() % 3] if extreme else rint(-200, 200)
+                       for _ in range(d)])
+
+
+def same(kind, case, a, b):
+    for name, u, v in zip(("wm", "w8", "bm", "bias"), a, b):
+        if u != v and len(bad) < 5:
+            i = next(i for i in range(len(u)) if u[i] != v[i])
+            bad.append("%s case %d %s: first difference at %d: viper %d twin %d"
+                       % (kind, case, name, i, u[i], v[i]))
+
+
+def locked(kind, fn, *a):
+    micropython.heap_lock()
+    try:
+        if len(a) == 8:  # fixed arity: fn(*a) would allocate
+            fn(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7])
+        else:
+            fn(a[0], a[1], a[2], a[3], a[4], a[5])
+    except MemoryError:
+        alloc.append(kind)
+    finally:
+        micropython.heap_unlock()
+
+
+def head_case(extreme):
+    d, n = rint(1, 40), rint(1, 9)
+    bl = rint(1, (1 << 22) - 1) << 8
+    wm = array("i", [(WL, -WL, rint(-WL, WL))[rnd() % 3] if extreme else rint(-WL, WL)
+                     for _ in range(n * d)])
+    bm = array("i", [(bl, -bl, rint(-bl, bl))[rnd() % 3] for _ in range(n)])
+    w8 = bytearray(rnd() & 0xFF for _ in range(n * d))
+    if extreme and rnd() & 1:
+        w8 = bytearray((0x81, 0x7F)[rnd() & 1] for _ in range(n * d))
+    bias = array("i", [rint(-1000, 1000) for _ in range(n)])
+    return d, n, bl, (wm, w8, bm, bias)
+
+
+def copies(a):
+    return tuple(array("i", x) if isinstance(x, array) else bytearray(x) for x in a)
+
+
+def update_case(case, extreme):
+    d, n, bl, a = head_case(extreme)
+    y = rint(0, n - 1)
+    e = rbytes(d, rnd() % 3 if extreme else 2)
+    if extreme:  # g = -256 at y (p256 0), g = 255 elsewhere (p256 255), or random
+        q = bytearray(n)
+        for k in range(n):
+            q[k] = (0x80 if k == y else 0x7F) if rnd() & 1 else rnd() & 0xFF
+        lr, ls = ((1 << 13) - 1, rint(1, 30)) if rnd() & 1 else (rint(1, 300), (1, 30)[rnd() & 1])
+        lrb, lbs = ((1 << 22) - 1, rint(1, 30)) if rnd() & 1 else (rint(1, 300), (1, 30)[rnd() & 1])
+    else:
+        q = rbytes(n, 2)
+        lr, ls, lrb, lbs = rint(1, 64), rint(1, 12), rint(1, 4096), rint(1, 12)
+    mz = rmz(d, extreme)
+    p = array("i", [d, n, y, lr, ls, lrb, lbs, WL, bl])
+    b = copies(a)
+    locked("update", lv.update, e, a[0], a[1], q, a[2], a[3], mz, p)
+    lp.update(e, b[0], b[1], q, b[2], b[3], mz, p)
+    counts[0] += 1
+    same("update", case, a, b)
+
+
+def recentre_case(case, extreme):
+    d, n, bl, a = head_case(extreme)
+    mz = rmz(d, extreme)
+    k = rnd() % 3 if extreme else 2  # moves of the mean: extreme, at the clamp, small
+    dmu = array("i", [(510, -510)[rnd() & 1] if k == 0 else rint(-3, 3) for _ in range(d)])
+    p = array("i", [d, n, bl])
+    b = copies(a)
+    locked("recentre", lv.recentre, a[1], dmu, a[2], a[3], mz, p)
+    lp.recentre(b[1], dmu, b[2], b[3], mz, p)
+    counts[2] += 1
+    same("recentre", case, a, b)
+
+
+for case in range(150):
+    update_case(case, case % 2)
+    recentre_case(case, case % 2)
+
+for case in range(40):
+    n = rint(1, 300)
+    src = rbytes(n + 20, 2)
+    dst = rbytes(n + 20, 2)
+    d2 = bytearray(dst)
+    so, do = rint(0, 20), rint(0, 20)
+    micropython.heap_lock()
+    try:
+        lv.copy8(dst, src, do, so, n)
+    except MemoryError:
+        alloc.append("copy8")
+    finally:
+        micropython.heap_unlock()
+    lp.copy8(d2, src, do, so, n)
+    counts[1] += 1
+    if dst != d2 and len(bad) < 5:
+        bad.append("copy8 case %d differs" % case)
+
+result("cases (update, copy8, recentre)", counts)
+check("viper learn loops do not allocate", not alloc, ", ".join(alloc))
+check("viper == twin on update, recentre and copy8", not bad, "; ".join(bad))
+done()
