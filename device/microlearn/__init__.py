@@ -52,12 +52,11 @@ def _read(path):
 
 
 def __getattr__(name):
-    # Learner on first use (as asyncio does): `import microlearn` stays cheap.
-    if name == "Learner":
-        from .learner import Learner
-        return Learner
+    # microlearn.Learner on first use (as asyncio does): `import microlearn` stays cheap.
+    # MicroPython also asks here on `from . import submodule`: import it (its ImportError,
+    # a full heap's too, stays one). __import__, not an import statement: the QEMU runner
+    # stages what import statements reach, and the Learner's code would be in every test.
     if name.startswith("__"):
         raise AttributeError(name)
-    # MicroPython asks here first on `from . import submodule`: import it. Its ImportError
-    # stays one (a full heap gives one too, and load() turns that into a clear ValueError).
-    return __import__("microlearn." + name, None, None, (name,))
+    m = __import__("microlearn." + ("learner" if name == "Learner" else name), None, None, (name,))
+    return m.Learner if name == "Learner" else m

@@ -6,6 +6,7 @@ import gc
 import os
 from array import array
 import microlearn
+import microlearn.learner  # noqa: F401 (microlearn.Learner is lazy: this stages it on QEMU)
 import engine_fixture as fx
 from devtest import check, equal, raises, result, done, target
 

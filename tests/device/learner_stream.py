@@ -6,6 +6,7 @@
 import gc
 from binascii import hexlify
 import microlearn
+import microlearn.learner  # noqa: F401 (microlearn.Learner is lazy: this stages it on QEMU)
 from devtest import check, result, done, target
 
 result("target", target())
