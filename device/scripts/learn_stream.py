@@ -10,6 +10,7 @@ import json
 from binascii import hexlify
 
 import microlearn
+import microlearn.learner  # noqa: F401  (microlearn.Learner is lazy: this stages its code on QEMU boards)
 
 m = microlearn.load("model.mlm")
 f = open("names.txt", "rb")
