@@ -51,12 +51,11 @@ def _read(path):
                          "block)" % (path, size, gc.mem_free()))
 
 
-def __getattr__(name):
-    # microlearn.Learner on first use (as asyncio does): `import microlearn` stays cheap.
-    # MicroPython also asks here on `from . import submodule`: import it (its ImportError,
-    # a full heap's too, stays one). __import__, not an import statement: the QEMU runner
-    # stages what import statements reach, and the Learner's code would be in every test.
-    if name.startswith("__"):
-        raise AttributeError(name)
-    m = __import__("microlearn." + ("learner" if name == "Learner" else name), None, None, (name,))
-    return m.Learner if name == "Learner" else m
+
+def Learner(model, path=None, *args, **options):
+    """A Learner on `model`, restored from `path` if that file exists (see docs/learner.md).
+    Its code is imported on first use, so `import microlearn` stays cheap. (A function, not a
+    package __getattr__: MicroPython would route every `from . import x` of the engine through
+    that hook, and the extra imports fragment the heap while a model loads.) __import__, not
+    an import statement: the QEMU test runner stages what import statements reach."""
+    return __import__("microlearn.learner", None, None, ("Learner",)).Learner(model, path, *args, **options)

@@ -4,6 +4,7 @@
 # and data files into it. Staged files go into _REGION, RAM outside the GC heap,
 # so they cost no heap, as files in a real board's flash do.
 import io, os, sys
+from array import array
 from binascii import a2b_base64
 from uctypes import addressof, bytearray_at
 
@@ -17,9 +18,16 @@ class _RamFile(io.IOBase):
         self._fs, self._key, self._d, self._p, self._w = fs, key, data, 0, writing
 
     def readinto(self, buf):
-        # in bytes, for any buffer (an array('i') has 4 per element), as C file objects do
-        n = min(_nbytes(buf), len(self._d) - self._p)
-        bytearray_at(addressof(buf), n)[:] = memoryview(self._d)[self._p:self._p + n]
+        # in bytes, for any buffer (an array('i') has 4 per element), as C file objects do.
+        # Byte buffers (module imports read .mpy files through here, in many small calls) take
+        # the path that allocates least: allocations between a module's code blocks would
+        # fragment the heap the way no board's C filesystem does.
+        if isinstance(buf, array):
+            n = min(_nbytes(buf), len(self._d) - self._p)
+            bytearray_at(addressof(buf), n)[:] = memoryview(self._d)[self._p:self._p + n]
+        else:
+            n = min(len(buf), len(self._d) - self._p)
+            buf[:n] = memoryview(self._d)[self._p:self._p + n]
         self._p += n
         return n
 

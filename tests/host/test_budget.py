@@ -1,4 +1,5 @@
 """A model too big for a board is refused, naming the budget and the excess."""
+import os
 import re
 
 import numpy as np
@@ -6,6 +7,7 @@ import pytest
 
 from microlearn_host import modelfile
 from microlearn_host.board import budget, deploy
+from microlearn_host.board.profiles import ROOT
 from microlearn_host.quant.qmodel import QLayer, QModel
 
 
@@ -45,3 +47,11 @@ def test_deploy_refuses_before_touching_the_board(tmp_path):
     path.write_bytes(modelfile.write(_fc_model(400, 250)))
     with pytest.raises(budget.BudgetError, match="esp32"):
         deploy.deploy("esp32", "/dev/does-not-exist", model=str(path))
+
+
+def test_every_device_module_is_budgeted_or_excluded():
+    # a new device module must be counted as inference code or named as a twin/learning module
+    names = {f[:-3] for f in os.listdir(os.path.join(ROOT, "device", "microlearn")) if f.endswith(".py")}
+    known = set(budget.INFERENCE) | set(budget.TWINS) | set(budget.LEARNING)
+    assert names - known == set(), "unclassified device modules: %s" % sorted(names - known)
+    assert not set(budget.INFERENCE) & (set(budget.TWINS) | set(budget.LEARNING))
