@@ -54,8 +54,8 @@ def _read(path):
 
 def Learner(model, path=None, *args, **options):
     """A Learner on `model`, restored from `path` if that file exists (see docs/learner.md).
-    Its code is imported on first use, so `import microlearn` stays cheap. (A function, not a
-    package __getattr__: MicroPython would route every `from . import x` of the engine through
-    that hook, and the extra imports fragment the heap while a model loads.) __import__, not
-    an import statement: the QEMU test runner stages what import statements reach."""
+    Its code is imported on first use, so `import microlearn` stays cheap. A function rather
+    than a package __getattr__, which MicroPython would also consult on every `from . import x`
+    inside the package. __import__, not an import statement: the QEMU test runner stages what
+    import statements reach, and the Learner's code would be staged for every script."""
     return __import__("microlearn.learner", None, None, ("Learner",)).Learner(model, path, *args, **options)
