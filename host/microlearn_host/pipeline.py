@@ -133,6 +133,13 @@ def confusion_png(matrix, class_names, path: str, title: str = "") -> None:
     if title:
         ax.set_title(title, fontsize=9)
     fig.tight_layout()
+    save_png(fig, path)
+
+
+def save_png(fig, path: str) -> None:
+    """Write a matplotlib figure to `path` atomically (temp file + rename) and close it;
+    OSError naming `path` (not the temp file) if it cannot be written."""
+    import matplotlib.pyplot as plt
     d = os.path.dirname(os.path.abspath(path))
     tmp = os.path.join(d, f".{os.path.basename(path)}.tmp{os.getpid()}.png")
     try:

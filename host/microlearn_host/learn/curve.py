@@ -92,7 +92,6 @@ def play(sc, order_seed: int, learners: dict, budgets=BUDGETS, progress=None) ->
 
 def png(path, title, budgets, curves: dict, base=None, oracle=None, key="all") -> None:
     """Accuracy against labels per class, one line per method (atomic write)."""
-    import os
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -105,21 +104,12 @@ def png(path, title, budgets, curves: dict, base=None, oracle=None, key="all") -
         ax.axhline(100 * base, color="gray", ls=":", lw=1, label="base model")
     ax.set_xscale("log")
     ax.set_xticks(budgets, [str(b) for b in budgets])
+    ax.minorticks_off()  # log-axis minor labels ("3x10^0") say nothing here
     ax.set_xlabel("labels per class")
     ax.set_ylabel(f"test accuracy, % ({key} classes)" if key != "all" else "test accuracy, %")
     ax.set_title(title, fontsize=9)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    d = os.path.dirname(os.path.abspath(path))
-    tmp = os.path.join(d, f".{os.path.basename(path)}.tmp{os.getpid()}.png")
-    try:
-        os.makedirs(d, exist_ok=True)
-        fig.savefig(tmp, format="png")
-        os.replace(tmp, path)
-    except OSError as e:
-        raise OSError(f"{path}: cannot write it ({e.strerror or e})") from None
-    finally:
-        plt.close(fig)
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    from ..pipeline import save_png
+    save_png(fig, path)
