@@ -193,7 +193,8 @@ def quantize(xf, scale, zp):
     static_cast<int32_t> is undefined (x86, the oracle: INT32_MIN, so -128),
     while finite quotients saturate here as on the device.
     """
-    y = np.asarray(xf, np.float32) / np.float32(scale)
+    with np.errstate(over='ignore'):  # a float32 quotient beyond 3.4e38 is inf: it saturates below
+        y = np.asarray(xf, np.float32) / np.float32(scale)
     with np.errstate(invalid='ignore'):   # inf - inf: infinities need no rounding
         t = np.trunc(y)
         half = np.abs(y - t) >= np.float32(0.5)
