@@ -3,7 +3,7 @@
 import sys
 from array import array
 
-from devtest import check, equal, result, done, target
+from devtest import check, equal, result, done, target, Rand
 from microlearn import kernels, kernels_py
 
 info = target()
@@ -54,13 +54,8 @@ for n in (1, 3, 4, 5, 64, 257):
     equal("-128*-128 n=%d" % n, kernels_viper.dot_i8(lo, lo, n), 16384 * n)
 
 # Random vectors (a portable LCG: the same stream on every target).
-seed = 12345
-
-
-def rnd():
-    global seed
-    seed = (seed * 1103515245 + 12345) & 0x7FFFFFFF
-    return seed >> 16
+_rand = Rand(12345)
+rnd = _rand.rnd
 
 
 bad = None

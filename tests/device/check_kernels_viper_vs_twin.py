@@ -3,24 +3,17 @@
 # shifts -31..+30, accumulators up to +-2**31 where the left shift is legal).
 import micropython
 from array import array
-from devtest import check, result, done, target
+from devtest import check, result, done, target, Rand
 from microlearn import kernels, kernels_py as kp, kernels_py_pool as kpp
 
 result("target", target())
 check("viper kernels selected", kernels.NATIVE, "kernels.NATIVE is False: native emitter missing?")
 from microlearn import kernels_viper as kv, kernels_viper_pool as kvp  # noqa: E402
 
-seed = 2024
+_rand = Rand(2024)
+rnd = _rand.rnd
+rint = _rand.rint
 
-
-def rnd():
-    global seed
-    seed = (seed * 1103515245 + 12345) & 0x7FFFFFFF
-    return seed >> 16  # 15 bits
-
-
-def rint(lo, hi):  # inclusive, hi - lo < 2**30
-    return lo + ((rnd() << 15) | rnd()) % (hi - lo + 1)
 
 
 def rbytes(n):

@@ -6,7 +6,7 @@
 # heap_lock: it must not allocate.
 import micropython
 from array import array
-from devtest import check, result, done, target
+from devtest import check, result, done, target, Rand
 from microlearn import learn_py as lp
 from microlearn.compat import native_learn
 
@@ -14,17 +14,10 @@ result("target", target())
 lv = native_learn()
 check("viper learn loops selected", lv is not None, "native emitter missing?")
 
-seed = 77
+_rand = Rand(77)
+rnd = _rand.rnd
+rint = _rand.rint
 
-
-def rnd():
-    global seed
-    seed = (seed * 1103515245 + 12345) & 0x7FFFFFFF
-    return seed >> 16  # 15 bits
-
-
-def rint(lo, hi):  # inclusive, hi - lo < 2**30
-    return lo + ((rnd() << 15) | rnd()) % (hi - lo + 1)
 
 
 def rbytes(n, mode):

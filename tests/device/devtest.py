@@ -48,5 +48,20 @@ def target():
     return {"bits": 64 if sys.maxsize > 2**31 else 32, "platform": sys.platform}
 
 
+class Rand:
+    """A seeded LCG that draws the same numbers on every port (ints stay below 2**31):
+    one stream for the device tests instead of a copy in each script."""
+
+    def __init__(self, seed):
+        self.seed = seed
+
+    def rnd(self):  # 15 bits
+        self.seed = (self.seed * 1103515245 + 12345) & 0x7FFFFFFF
+        return self.seed >> 16
+
+    def rint(self, lo, hi):  # inclusive, hi - lo < 2**30
+        return lo + ((self.rnd() << 15) | self.rnd()) % (hi - lo + 1)
+
+
 def done():
     print("@@ " + json.dumps({"done": True, "passed": _counts[0], "failed": _counts[1]}))
