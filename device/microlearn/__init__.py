@@ -19,7 +19,9 @@ def load(path, kernels=None):
                          % (type(e).__name__, gc.mem_free()))
     if buf is None:
         return Model(path, kernels)
-    return Model(buf, kernels, path, arena)
+    f = [buf, arena]  # handed over: if the model does not fit, Model drops them before it
+    buf = arena = None  # formats its error, and no frame here must still hold them
+    return Model(path, kernels, f)
 
 
 def _read(path):

@@ -28,26 +28,29 @@ class Model:
     """A loaded model. predict()/predict_int8()/embed() return a buffer that the
     next call overwrites; pass out= (your own buffer) to keep a result."""
 
-    def __init__(self, src, kernels=None, _name=None, _arena=None):
-        # _name, _arena: microlearn.load() read the file (a bytearray, kept) and its arena
+    def __init__(self, src, kernels=None, _file=None):
+        # _file: [file bytearray (kept), its arena or None] that microlearn.load() read
         if isinstance(src, str):
             self.name = src
         elif isinstance(src, _BYTES):
-            self.name = _name
+            self.name = None
         else:
             raise TypeError("load() takes a model file path (str) or the file's bytes, got %s"
                             % type(src).__name__)
         try:
-            self._init(src, kernels, _name, _arena)
+            self._init(src, kernels, _file)
         except MemoryError:
             self._buf = self.arena = self._tv = self._steps = None  # so that the figure is real
+            if _file:
+                _file[0] = _file[1] = None
             gc.collect()
             raise ValueError("model %s does not fit in the heap: %d bytes free without it"
                              % (repr(self.name) if self.name else "(bytes)", gc.mem_free()))
 
-    def _init(self, src, k, name, arena):
-        if name is not None:
-            buf = src
+    def _init(self, src, k, file):
+        arena = None
+        if file is not None:
+            buf, arena = file
         elif self.name is not None:
             buf = _read(src)
         else:

@@ -72,7 +72,11 @@ try:
 except ValueError as e:
     outcome = "ValueError: %s" % e
 except Exception as e:  # a raw MemoryError is what this must never see
-    outcome = "%s: %s" % (type(e).__name__, e)
+    import io
+    import sys
+    tb = io.StringIO()
+    sys.print_exception(e, tb)
+    outcome = tb.getvalue()
 result("outcome", outcome)
 check("load() gave a model or a ValueError", outcome == "ok" or outcome.startswith("ValueError"), outcome)
 done()
