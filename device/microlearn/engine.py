@@ -233,7 +233,8 @@ class Model:
 
     def head(self):
         """For the Learner, of a model that ends FULLY_CONNECTED -> SOFTMAX:
-        ((fc kernel, w, bias, mult, shift, p), (softmax kernel, p, table), (D, embedding zp)).
+        ((fc kernel, w, bias, mult, shift, p), (softmax kernel, p, table), (D, embedding zp),
+        (ms, es): the logits' scale ms * 2**es).
         Kernel arguments as the model's own steps hold them (views into the file, no copy)."""
         n = len(self.layers)
         if n < 2 or self.layers[n - 1][0] != mf.SOFTMAX or self.layers[n - 2][0] != mf.FC \
@@ -243,7 +244,12 @@ class Model:
                                  mf.NAMES[L[0]] for L in self.layers[-2:]))
         f, s = self._steps[n - 2], self._steps[n - 1]
         t = self.tensors[self.layers[n - 2][1][0]]
-        return (f[1], f[3], f[4], f[5], f[6], f[8]), (s[1], s[4], s[5]), (t[4], t[1])
+        # the logits' scale from its f32 bits (ms * 2**es): integers agree on every port
+        o = 32 + 20 * (n - 1) + 8
+        b = self._buf
+        es = ((b[o + 3] & 0x7F) << 1 | b[o + 2] >> 7) - 150
+        ms = (b[o + 2] & 0x7F | 0x80) << 16 | b[o + 1] << 8 | b[o]
+        return (f[1], f[3], f[4], f[5], f[6], f[8]), (s[1], s[4], s[5]), (t[4], t[1]), (ms, es)
 
     def _check_out(self, k, out, n, floats):
         if out is self._outs[k]:  # checked before: no allocation on repeated calls

@@ -5,10 +5,8 @@
 from array import array
 from micropython import const
 
-MARGIN = const(4)  # a new class's logit on its first example: the best old one + MARGIN
 SEED = const(0x2545F491)  # xorshift32 start (nonzero)
-_NAVG0 = const(4)  # imprint norm when no class is left to take it from
-_IMPRINT_DIV = const(16)  # a new row gets 1/16 of the mean row norm (measured, docs/learner.md)
+_GAMMA = const(2)  # the bias takes 2/16 of a step's change of the logits, the weights the rest
 _META = const(14)
 
 
@@ -16,16 +14,37 @@ def _s8(v):
     return (v ^ 0x80) - 0x80
 
 
-def isqrt(v):
-    """floor(sqrt(v)) of an int >= 0 (Newton from above)."""
-    if v < 2:
-        return v
-    x = v
-    while True:
-        y = (x + v // x) >> 1
-        if y >= x:
-            return x
-        x = y
+def _norm(v, bits):
+    """(m, s): v ~ m * 2**s with 2**(bits-1) <= m < 2**bits, for v > 0."""
+    s = 0
+    while v >= 1 << bits:
+        v >>= 1
+        s += 1
+    while v < 1 << (bits - 1):
+        v <<= 1
+        s -= 1
+    return v, s
+
+
+def rates(ms, es, mult, shift, eta):
+    """(W, we, lr_bias, lr_bias_shift): the step constants from the logits' scale
+    ms * 2**es, the new rows' requantization (mult, shift) and eta (1/16 nats). A step
+    on an embedding of squared norm n2 changes wm by g * xc * W * 2**we / n2."""
+    p = (ms >> 9) * (mult >> 16)  # ~ ms * mult / 2**25, in [2**28, 2**30)
+    am = (1 << 29) // (p >> 14)  # ~ 2**43 / p
+    e = -41 - shift - es  # the change of acc per unit of g/256 is eta * am * 2**e
+    w, a = _norm((16 - _GAMMA) * eta * am, 15)
+    b, bs = _norm(_GAMMA * eta * am, 12)
+    ls = 4 - e - bs
+    while ls < 1 and b < 4096:
+        b <<= 1
+        ls += 1
+    if ls < 1:
+        ls = 1
+    while ls > 30:
+        b >>= 1
+        ls -= 1
+    return w, e - 4 + a, b, ls
 
 
 def ints(src, n):
@@ -69,63 +88,39 @@ def reset(lrn):
 
 
 def imprint(lrn, label):
-    """Add class n from embedding lrn._e: weights = the embedding minus the mean of the
-    inputs, scaled to 1/16 of the mean norm of the other rows; bias = the smallest that
-    puts its logit MARGIN above the best other class on this example. Allocates."""
-    n, d, zp, e = len(lrn.names), lrn.D, lrn._zp, lrn._e
+    """Add class n for embedding lrn._e: a zero row, and the bias that puts its logit on
+    the example halfway between the mean and the best of the other classes' logits (the
+    output zero point when there are none); learn()'s SGD steps then grow the row."""
+    n, d, e = len(lrn.names), lrn.D, lrn._e
     w8, p = lrn.w8, lrn._pfc
-    mu = lrn._mu
-    mean = 0  # with no mean of earlier inputs yet, centre the example on itself
-    if lrn.count <= 1:
-        for j in range(d):
-            mean += _s8(e[j]) - zp
-        mean //= d
-    sx = 0
-    for j in range(d):
-        v = _s8(e[j]) - zp - (mu[j] if lrn.count > 1 else mean)
-        sx += v * v
-    nx = isqrt(sx)
-    navg = _NAVG0
-    if n:
-        t = 0
-        for c in range(n):
-            s = 0
-            for j in range(c * d, c * d + d):
-                v = _s8(w8[j])
-                s += v * v
-            t += isqrt(s)
-        navg = t // n // _IMPRINT_DIV
-    base, fs = n * d, 0
-    for j in range(d):
-        v = _s8(e[j]) - zp - (mu[j] if lrn.count > 1 else mean)
-        a = 0 if nx == 0 else min(127, (2 * abs(v) * navg + nx) // (2 * nx))
-        v = -a if v < 0 else a
-        w8[base + j] = v & 0xFF
-        lrn.wm[base + j] = v << 8
-        fs += v * lrn._mz[j]
-    mx = p[2]
+    for j in range(n * d, n * d + d):
+        w8[j] = 0
+        lrn.wm[j] = 0
+    target = p[2]
     if n:
         lrn._fc(e, w8, lrn.bias, lrn.mult, lrn.shift, lrn._lg, p)
-        mx = -128
+        mx, t = -128, 0
         for c in range(n):
-            mx = max(mx, _s8(lrn._lg[c]))
-    target = min(p[4], mx + MARGIN)
+            v = _s8(lrn._lg[c])
+            mx = max(mx, v)
+            t += v
+        target = (mx + t // n) // 2
     lrn.mult[n], lrn.shift[n] = lrn._new
     one = array("i", [d, 1, p[2], p[3], p[4]])
-    vw = memoryview(w8)[base:base + d]
+    vw = memoryview(w8)[n * d:n * d + d]
     vb, vm, vs = (memoryview(a)[n:n + 1] for a in (lrn.bias, lrn.mult, lrn.shift))
     out = bytearray(1)
     lo, hi = -lrn._bl, lrn._bl
     while lo < hi:
         mid = (lo + hi) >> 1
-        lrn.bias[n] = mid - fs
+        lrn.bias[n] = mid
         lrn._fc(e, vw, vb, vm, vs, out, one)
         if _s8(out[0]) >= target:
             hi = mid
         else:
             lo = mid + 1
     lrn.bm[n] = lo << 8
-    lrn.bias[n] = lo - fs
+    lrn.bias[n] = lo
     lrn.fill[n] = lrn.seen[n] = 0
     lrn.names.append(label)
     lrn._resize()
@@ -135,7 +130,7 @@ def imprint(lrn, label):
 def sections(lrn):
     """(meta ints, sections) of the state file, in the order docs/format.md gives."""
     meta = (lrn.D, lrn.max_classes, lrn.slots, len(lrn.names), lrn.steps, lrn.updates,
-            (lrn._rh << 16) | lrn._rl, lrn._rr, lrn.replay, lrn.lr, lrn.lr_shift,
+            (lrn._rh << 16) | lrn._rl, lrn._rr, lrn.replay, lrn.eta, _GAMMA,
             lrn.lr_bias, lrn.lr_bias_shift, lrn.count)
     return meta, [lrn.names, lrn.wm, lrn.bm, lrn.mult, lrn.shift, lrn.fill, lrn.seen,
                   lrn.buffer, lrn.mu_sum]

@@ -94,3 +94,12 @@ def copy8(dst, src, doff, soff, n):
     """dst[doff:doff + n] = src[soff:soff + n], bytes, without a slice object."""
     for i in range(n):
         dst[doff + i] = src[soff + i]
+
+
+def norm2(e, mz, d):
+    """sum of xc**2 over the embedding (< 2**30 for D <= 4096: a small int)."""
+    s = 0
+    for j in range(d):
+        xc = ((e[j] ^ 0x80) - 0x80) - mz[j]
+        s += xc * xc
+    return s

@@ -111,3 +111,16 @@ def copy8(dst: ptr8, src: ptr8, doff: int, soff: int, n: int):
     while i < n:
         dst[doff + i] = src[soff + i]
         i += 1
+
+
+@micropython.viper
+def norm2(e: ptr8, mz: ptr32, d: int) -> int:
+    s31 = 1
+    s31 = s31 << 31
+    s = 0
+    j = 0
+    while j < d:
+        xc = ((e[j] ^ 0x80) - 0x80) - ((mz[j] ^ s31) - s31)
+        s += xc * xc
+        j += 1
+    return s

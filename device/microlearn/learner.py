@@ -1,7 +1,7 @@
 # On-device learning (docs/learner.md): a trainable copy of the model's last
 # FULLY_CONNECTED layer on the frozen backbone's int8 embedding, trained with
-# integer-only SGD on softmax cross-entropy over a class-balanced replay buffer;
-# a new class starts from its imprinted embedding. Bit-exact with the host twin
+# integer-only, normalised SGD on softmax cross-entropy over a class-balanced replay
+# buffer; a new class starts from a zero row and a calibrated bias. Bit-exact with the host twin
 # (host/microlearn_host/quant/learner_twin.py); the shared design is in the spec
 # the twin's docstring cites. Everything is allocated here, at construction:
 # learn() and predict() then only do arithmetic (a new class allocates a little).
@@ -17,8 +17,10 @@ if _lk is None:
 _update = _lk.update
 _recentre = _lk.recentre
 _copy8 = _lk.copy8
+_norm2 = _lk.norm2
 
 _WLIM = const(32512)  # 127 * 256: master weights stay in the int8 range
+_D_MAX = const(4096)  # sum(xc**2) <= 510**2 * D stays a small int on every board
 _MU_MAX = const(1048576)  # mu stops moving after 2**20 inputs: its int32 sums stay in range
 _CONF = None  # p256 / 256 for p256 in 0..255, built once: predict() boxes no float
 
@@ -27,29 +29,27 @@ class Learner:
     """Learns new classes and adapts old ones on top of a loaded model (a
     microlearn.Model that ends FULLY_CONNECTED -> SOFTMAX); docs/learner.md."""
 
-    def __init__(self, model, path=None, max_classes=16, slots=20, replay=3, lr=1, lr_shift=4,
-                 lr_bias=32, lr_bias_shift=1):
+    def __init__(self, model, path=None, max_classes=16, slots=20, replay=16, eta=32):
         global _CONF
         if path is not None and not isinstance(path, str):
             raise TypeError("path must be a str or None, got %s" % type(path).__name__)
         for name, v, lo, hi in (("max_classes", max_classes, 1, 255), ("slots", slots, 1, 4096),
-                                ("replay", replay, 0, 64), ("lr", lr, 1, (1 << 13) - 1),
-                                ("lr_shift", lr_shift, 1, 30),
-                                ("lr_bias", lr_bias, 1, (1 << 22) - 1),
-                                ("lr_bias_shift", lr_bias_shift, 1, 30)):
+                                ("replay", replay, 0, 64), ("eta", eta, 1, 1023)):
             if not isinstance(v, int):
                 raise TypeError("%s must be an int, got %s" % (name, type(v).__name__))
             if not lo <= v <= hi:
                 raise ValueError("%s = %d is outside %d..%d" % (name, v, lo, hi))
-        (fc, w, b, m, s, p), (sm, psm, tab), (d, zp) = model.head()
+        (fc, w, b, m, s, p), (sm, psm, tab), (d, zp), scale = model.head()
         nb = p[1]
+        if d > _D_MAX:
+            raise ValueError("the embedding has %d bytes; the Learner takes up to %d"
+                             % (d, _D_MAX))
         if nb > max_classes:
             raise ValueError("the model has %d classes, more than max_classes=%d"
                              % (nb, max_classes))
         self.model, self.path = model, path
-        self.D, self.max_classes, self.slots, self.replay = d, max_classes, slots, replay
-        self.lr, self.lr_shift = lr, lr_shift
-        self.lr_bias, self.lr_bias_shift = lr_bias, lr_bias_shift
+        self.D, self.max_classes, self.slots, self.replay, self.eta = d, max_classes, slots, \
+            replay, eta
         self._fc, self._sm, self._tab, self._zp = fc, sm, tab, zp
         self._base = (w, _h.ints(b, nb), _h.ints(m, nb), _h.ints(s, nb), nb)
         # bias limit: |acc| << shift stays in int32 (the kernels need it), bm fits a small int
@@ -60,6 +60,11 @@ class Learner:
             if (self._base[3][c], self._base[2][c]) > (self._base[3][best], self._base[2][best]):
                 best = c
         self._new = (self._base[2][best], self._base[3][best])
+        if self._new[0] < 1 << 30:
+            raise ValueError("the last layer's multiplier %d is not normalised" % self._new[0])
+        self._w, self._we, lrb, lbs = _h.rates(scale[0], scale[1], self._new[0], self._new[1],
+                                               eta)
+        self.lr_bias, self.lr_bias_shift = lrb, lbs
         bl = min((1 << 22) - 1, (0x7FFFFFFF >> sh) - 510 * 127 * d)
         if bl < 1:
             raise ValueError("embedding of %d bytes with shift %d: the head's int32 accumulator "
@@ -85,8 +90,7 @@ class Learner:
             self._q = bytearray(cm)  # probabilities, int8 (p = (q + 128) / 256)
             self._pfc = array("i", [d, 0, p[2], p[3], p[4]])
             self._psm = array("i", [1, 0])
-            self._pu = array("i", [d, 0, 0, lr, lr_shift, lr_bias, lr_bias_shift, _WLIM,
-                                   bl << 8])
+            self._pu = array("i", [d, 0, 0, 0, 1, lrb, lbs, _WLIM, bl << 8])
             self._pr = array("i", [d, 0, bl << 8])
             self._res = [None, 0.0]
             if _CONF is None:
@@ -174,6 +178,31 @@ class Learner:
         self._store(c, e)
 
     def _sgd(self, e, y):
+        """One normalised SGD step: the logits move by eta/16 nats times the softmax
+        error whatever the embedding's norm (docs/learner.md, section 5)."""
+        n2 = _norm2(e, self._mz, self.D)
+        if n2 == 0:  # the example is the mean of the inputs: nothing to learn from
+            return
+        b = 0  # n2 ~ n * 2**b, 2**14 <= n < 2**15 (small ints only: no allocation)
+        while n2 >= 32768:
+            n2 >>= 1
+            b += 1
+        while n2 < 16384:
+            n2 <<= 1
+            b -= 1
+        lr = (self._w << 11) // n2
+        ls = 11 + b - self._we
+        while ls < 1 and lr < 2048:
+            lr <<= 1
+            ls += 1
+        if ls < 1:
+            ls = 1
+        while ls > 30:
+            lr >>= 1
+            ls -= 1
+        pu = self._pu
+        pu[3] = lr
+        pu[4] = ls
         self._fc(e, self.w8, self.bias, self.mult, self.shift, self._lg, self._pfc)
         self._sm(self._lg, self._q, self._psm, self._tab)
         self._pu[2] = y

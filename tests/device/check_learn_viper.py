@@ -30,7 +30,7 @@ def rbytes(n, mode):
 
 bad = []
 alloc = []
-counts = [0, 0, 0]
+counts = [0, 0, 0, 0]
 WL = 127 * 256
 
 
@@ -135,7 +135,24 @@ for case in range(40):
     if dst != d2 and len(bad) < 5:
         bad.append("copy8 case %d differs" % case)
 
-result("cases (update, copy8, recentre)", counts)
+for case in range(40):  # norm2: extreme cases are the largest D the Learner takes, |xc| = 510
+    d = 4096 if case < 2 else rint(1, 40)
+    e = rbytes(d, case if case < 2 else 2)
+    mz = array("i", [(382, -383)[case]] * d) if case < 2 else rmz(d, case & 1)
+    got = -1
+    micropython.heap_lock()
+    try:
+        got = lv.norm2(e, mz, d)
+    except MemoryError:
+        alloc.append("norm2")
+    finally:
+        micropython.heap_unlock()
+    want = lp.norm2(e, mz, d)
+    counts[3] += 1
+    if (got != want or case < 2 and want != 510 * 510 * d) and len(bad) < 5:
+        bad.append("norm2 case %d: viper %d, plain %d" % (case, got, want))
+
+result("cases (update, copy8, recentre, norm2)", counts)
 check("viper learn loops do not allocate", not alloc, ", ".join(alloc))
-check("viper == twin on update, recentre and copy8", not bad, "; ".join(bad))
+check("viper == twin on update, recentre, copy8 and norm2", not bad, "; ".join(bad))
 done()

@@ -53,7 +53,7 @@ def lines(path):
 
 ops = lines("ops.txt")
 args = [int(v) for v in next(ops).split()]
-l = microlearn.Learner(m, None, args[0], args[1], args[2], args[3], args[4], args[5], args[6])
+l = microlearn.Learner(m, None, args[0], args[1], args[2], args[3])
 n = m.input_size
 gc.collect()
 result("free heap before the inputs", gc.mem_free())

@@ -20,7 +20,7 @@ from microlearn_host.quant import reference
 from conftest import DEVICE_TESTS
 
 SEED = 20261125
-ARGS = dict(max_classes=9, slots=6, replay=3, lr=3, lr_shift=5, lr_bias=40, lr_bias_shift=2)
+ARGS = dict(max_classes=9, slots=6, replay=3, eta=40)
 STEPS = 1000
 
 
@@ -114,8 +114,7 @@ def test_stream_is_a_real_workout():
 
 
 def _ops_text(ops):
-    args = " ".join(str(ARGS[k]) for k in ("max_classes", "slots", "replay", "lr", "lr_shift",
-                                            "lr_bias", "lr_bias_shift"))
+    args = " ".join(str(ARGS[k]) for k in ("max_classes", "slots", "replay", "eta"))
     lines = [args]
     for op in ops:
         lines.append(" ".join(str(v).replace(" ", "_") for v in op))
@@ -185,8 +184,8 @@ def test_twin_refuses_bad_input():
         t.learn(e[:-1], "c0")
     with pytest.raises(ValueError, match="max_classes"):
         LearnerTwin(m, max_classes=3)
-    with pytest.raises(ValueError, match="lr"):
-        LearnerTwin(m, lr=1 << 13)
+    with pytest.raises(ValueError, match="eta"):
+        LearnerTwin(m, eta=1 << 10)
     bad = QModel(m.input_shape, m.input_scale, m.input_zp, m.layers[:2])
     with pytest.raises(ValueError, match="SOFTMAX"):
         LearnerTwin(bad)

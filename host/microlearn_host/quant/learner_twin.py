@@ -9,7 +9,9 @@ Integer arithmetic in numpy int64; the head's forward pass is the host reference
 FC (ops.fully_connected, TFLM requantization) and softmax (ops.softmax). docs/learner.md
 describes the algorithm; the device and the twin follow it step by step:
 imprint a new class, store the example (class-balanced reservoir), one SGD step on it
-and `replay` SGD steps on stored examples (round-robin over classes).
+and `replay` SGD steps on stored examples (round-robin over classes). Each step is
+normalised: it moves the example's logits by eta/16 nats times the softmax error,
+whatever the model's scales and the embedding's norm.
 """
 import numpy as np
 
@@ -17,14 +19,12 @@ from . import ops, qmath
 from .qmodel import prepare
 from .reference import run
 
-MARGIN = 4
 SEED = 0x2545F491
 WLIM = 127 * 256
 MU_MAX = 1 << 20   # mu stops moving after this many inputs (its int32 sums stay in range)
-NAVG0 = 4          # imprint norm when no class is left to take it from
-IMPRINT_DIV = 16   # a new row gets 1/16 of the mean row norm: see docs/learner.md
-DEFAULTS = dict(max_classes=16, slots=20, replay=3, lr=1, lr_shift=4, lr_bias=32,
-                lr_bias_shift=1)
+GAMMA = 2          # the bias takes 2/16 of a step's logit change, the weights the rest
+D_MAX = 4096       # sum(xc**2) <= 510**2 * D stays below 2**30 (a small int on every board)
+DEFAULTS = dict(max_classes=16, slots=20, replay=16, eta=32)
 
 
 def _check_model(qmodel):
@@ -54,28 +54,64 @@ def embed_int8(qmodel, xq):
     return np.stack(out).astype(np.int8)
 
 
-def isqrt(v):
-    """floor(sqrt(v)), the device's Newton iteration (any exact floor sqrt agrees)."""
-    v = int(v)
-    if v < 2:
-        return v
-    x = v
-    while True:
-        y = (x + v // x) >> 1
-        if y >= x:
-            return x
-        x = y
+def norm(v, bits):
+    """(m, s) with v ~ m * 2**s and 2**(bits-1) <= m < 2**bits, for v > 0 (floor)."""
+    v, s = int(v), 0
+    while v >= 1 << bits:
+        v >>= 1
+        s += 1
+    while v < 1 << (bits - 1):
+        v <<= 1
+        s -= 1
+    return v, s
+
+
+def rates(out_scale_bits, mult, shift, eta):
+    """The Learner's step constants from the head's output scale (f32 bits), its
+    requantization multiplier and shift, and eta (1/16 nats): (W, we, lr_bias,
+    lr_bias_shift). A step on an embedding of squared norm n2 changes wm by
+    g * xc * W * 2**we / n2 (g the softmax error in 1/256): the logits move by
+    (16 - GAMMA) / 16 * eta / 16 nats * g / 256, the bias by the rest."""
+    ms = (out_scale_bits & 0x7FFFFF) | 0x800000   # s_out = ms * 2**es
+    es = ((out_scale_bits >> 23) & 0xFF) - 150
+    p = (ms >> 9) * (mult >> 16)                   # ~ ms * mult / 2**25, in [2**28, 2**30)
+    am = (1 << 29) // (p >> 14)                    # ~ 2**43 / p
+    e = -41 - shift - es                           # acc per unit of g/256: eta * am * 2**e
+    w, a = norm((16 - GAMMA) * eta * am, 15)
+    b, bs = norm(GAMMA * eta * am, 12)
+    ls = 4 - e - bs
+    while ls < 1 and b < 4096:
+        b <<= 1
+        ls += 1
+    if ls < 1:
+        ls = 1
+    while ls > 30:
+        b >>= 1
+        ls -= 1
+    return w, e - 4 + a, b, ls
+
+
+def step_rate(n2, w, we):
+    """(lr, lr_shift) of one SGD step on an embedding of squared norm n2 > 0."""
+    n, b = norm(n2, 15)
+    lr = (w << 11) // n
+    ls = 11 + b - we
+    while ls < 1 and lr < 2048:
+        lr <<= 1
+        ls += 1
+    if ls < 1:
+        ls = 1
+    while ls > 30:
+        lr >>= 1
+        ls -= 1
+    return lr, ls
 
 
 class LearnerTwin:
-    def __init__(self, qmodel, max_classes=16, slots=20, replay=3, lr=1, lr_shift=4,
-                 lr_bias=32, lr_bias_shift=1):
+    def __init__(self, qmodel, max_classes=16, slots=20, replay=16, eta=32):
         _check_model(qmodel)
         for name, v, lo, hi in (("max_classes", max_classes, 1, 255), ("slots", slots, 1, 4096),
-                                ("replay", replay, 0, 64), ("lr", lr, 1, (1 << 13) - 1),
-                                ("lr_shift", lr_shift, 1, 30),
-                                ("lr_bias", lr_bias, 1, (1 << 22) - 1),
-                                ("lr_bias_shift", lr_bias_shift, 1, 30)):
+                                ("replay", replay, 0, 64), ("eta", eta, 1, 1023)):
             if not isinstance(v, (int, np.integer)):
                 raise TypeError(f"{name} must be an int, got {type(v).__name__}")
             if not lo <= v <= hi:
@@ -87,9 +123,10 @@ class LearnerTwin:
         nb, d = w.shape
         if nb > max_classes:
             raise ValueError(f"the model has {nb} classes, more than max_classes={max_classes}")
-        self.D, self.max_classes, self.slots, self.replay = d, max_classes, slots, replay
-        self.lr, self.lr_shift = lr, lr_shift
-        self.lr_bias, self.lr_bias_shift = lr_bias, lr_bias_shift
+        if d > D_MAX:
+            raise ValueError(f"the embedding has {d} bytes; the Learner takes up to {D_MAX}")
+        self.D, self.max_classes, self.slots, self.replay, self.eta = d, max_classes, slots, \
+            replay, eta
         self.zp = int(fc['in_zp'][0])
         self.out_zp, self.act_min, self.act_max = fc['out_zp'], fc['act_min'], fc['act_max']
         m = np.asarray(fc['mult'], np.int64)
@@ -99,6 +136,10 @@ class LearnerTwin:
             if (s[c], m[c]) > (s[best], m[best]):
                 best = c
         self._new = (int(m[best]), int(s[best]))
+        if self._new[0] < 1 << 30:
+            raise ValueError(f"the last layer's multiplier {self._new[0]} is not normalised")
+        bits = int(np.float32(layer.out_scale).view(np.uint32))
+        self._w, self._we, self.lr_bias, self.lr_bias_shift = rates(bits, *self._new, eta)
         sh = max(0, int(s.max()))
         self.bl = min((1 << 22) - 1, (0x7FFFFFFF >> sh) - 510 * 127 * d)
         if self.bl < 1:
@@ -167,16 +208,20 @@ class LearnerTwin:
         return x >> 2
 
     def _sgd(self, e, y):
+        xc = np.asarray(e, np.int64) - self.zp - self.mu
+        n2 = int((xc * xc).sum())
+        if n2 == 0:  # the example is the mean of the inputs: nothing to learn from
+            return
+        lr, ls = step_rate(n2, self._w, self._we)
         _, q = self._forward(e)
         g = q + 128
         g[y] -= 256
-        xc = np.asarray(e, np.int64) - self.zp - self.mu
         rows = np.nonzero(g)[0]
         if not rows.size:
             return
         gk = g[rows]
-        half, hb = 1 << (self.lr_shift - 1), 1 << (self.lr_bias_shift - 1)
-        delta = (gk[:, None] * self.lr * xc[None, :] + half) >> self.lr_shift
+        half, hb = 1 << (ls - 1), 1 << (self.lr_bias_shift - 1)
+        delta = (gk[:, None] * lr * xc[None, :] + half) >> ls
         self.wm[rows] = np.clip(self.wm[rows] - delta, -WLIM, WLIM)
         self.w8[rows] = np.clip((self.wm[rows] + 128) >> 8, -127, 127)
         bl = self.bl << 8
@@ -216,33 +261,25 @@ class LearnerTwin:
         self.buffer[c, f] = e
 
     def _imprint(self, label, e):
-        n, d, zp = self.n, self.D, self.zp
-        xe = np.asarray(e, np.int64) - zp
-        xc = xe - self.mu
-        v = xc if self.count > 1 else xe - int(xe.sum()) // d   # centred
-        nx = isqrt(int((v * v).sum()))
-        navg = NAVG0
-        if n:
-            navg = sum(isqrt(int((self.w8[c] ** 2).sum())) for c in range(n)) // n // IMPRINT_DIV
-        a = np.abs(v)
-        w = np.zeros(d, np.int64) if nx == 0 else np.minimum(127, (2 * a * navg + nx) // (2 * nx))
-        w = np.where(v < 0, -w, w)
-        self.w8[n], self.wm[n] = w, w << 8
-        mx = self.out_zp
-        if n:
-            mx = int(self._logits(e, n).max())
-        target = min(self.act_max, mx + MARGIN)
+        """Class n starts with a zero row and the bias that puts its logit on e halfway
+        between the mean and the best of the other classes' logits (the output zero point
+        when there are none); learn()'s steps then grow the row towards e."""
+        n = self.n
+        self.w8[n] = self.wm[n] = 0
         self.mult[n], self.shift[n] = self._new
-        dot = int((w * xc).sum())
+        target = self.out_zp
+        if n:
+            lg = self._logits(e, n)
+            target = (int(lg.max()) + int(lg.sum()) // n) // 2
         lo, hi = -self.bl, self.bl
         while lo < hi:
             mid = (lo + hi) >> 1
-            if int(self._requant(dot + mid, self.mult[n], self.shift[n])) >= target:
+            if int(self._requant(mid, self.mult[n], self.shift[n])) >= target:
                 hi = mid
             else:
                 lo = mid + 1
         self.bm[n] = lo << 8
-        self.bias[n] = lo - int(w @ (zp + self.mu))
+        self.bias[n] = lo
         self.fill[n] = self.seen[n] = 0
         self.names.append(label)
         return n
