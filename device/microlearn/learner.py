@@ -22,25 +22,36 @@ _norm2 = _lk.norm2
 _WLIM = const(32512)  # 127 * 256: master weights stay in the int8 range
 _D_MAX = const(4096)  # sum(xc**2) <= 510**2 * D stays a small int on every board
 _MU_MAX = const(1048576)  # mu stops moving after 2**20 inputs: its int32 sums stay in range
-_CONF = None  # p256 / 256 for p256 in 0..255, built once: predict() boxes no float
+_NEW = const(4)  # default max_classes: the model's classes + 4
+_SLOTS = const(20)  # default slots: at most 20 stored embeddings per class ...
+_RAM = const(16384)  # ... and as many as keep ram_bytes() within 16 KB (at least 1)
+
+
+def _ram(cm, d, slots):
+    """Bytes a Learner allocates: head (w8, wm), replay buffer, per-class ints, scratch."""
+    return cm * d * 5 + cm * slots * d + cm * 32 + 18 * d + 2 * cm + 4 * 17
 
 
 class Learner:
     """Learns new classes and adapts old ones on top of a loaded model (a
     microlearn.Model that ends FULLY_CONNECTED -> SOFTMAX); docs/learner.md."""
 
-    def __init__(self, model, path=None, max_classes=16, slots=20, replay=16, eta=32):
-        global _CONF
+    def __init__(self, model, path=None, max_classes=None, slots=None, replay=16, eta=32):
         if path is not None and not isinstance(path, str):
             raise TypeError("path must be a str or None, got %s" % type(path).__name__)
+        (fc, w, b, m, s, p), (sm, psm, tab), (d, zp), scale = model.head()
+        nb = p[1]
+        if max_classes is None:  # room for _NEW more classes than the model has
+            max_classes = min(255, nb + _NEW)
+        if slots is None and isinstance(max_classes, int) and max_classes > 0:
+            # as many as fit in the default RAM budget, at most _SLOTS
+            slots = max(1, min(_SLOTS, (_RAM - _ram(max_classes, d, 0)) // (max_classes * d)))
         for name, v, lo, hi in (("max_classes", max_classes, 1, 255), ("slots", slots, 1, 4096),
                                 ("replay", replay, 0, 64), ("eta", eta, 1, 1023)):
             if not isinstance(v, int):
                 raise TypeError("%s must be an int, got %s" % (name, type(v).__name__))
             if not lo <= v <= hi:
                 raise ValueError("%s = %d is outside %d..%d" % (name, v, lo, hi))
-        (fc, w, b, m, s, p), (sm, psm, tab), (d, zp), scale = model.head()
-        nb = p[1]
         if d > _D_MAX:
             raise ValueError("the embedding has %d bytes; the Learner takes up to %d"
                              % (d, _D_MAX))
@@ -92,9 +103,7 @@ class Learner:
             self._psm = array("i", [1, 0])
             self._pu = array("i", [d, 0, 0, 0, 1, lrb, lbs, _WLIM, bl << 8])
             self._pr = array("i", [d, 0, bl << 8])
-            self._res = [None, 0.0]
-            if _CONF is None:
-                _CONF = tuple(i / 256 for i in range(256))
+            self._res = [None, 0]
         except MemoryError:
             self.w8 = self.wm = self.buffer = None
             raise ValueError("a Learner with max_classes=%d, slots=%d on a %d-byte embedding "
@@ -106,8 +115,7 @@ class Learner:
 
     def ram_bytes(self):
         """Bytes of the buffers allocated at construction (head, replay buffer, scratch)."""
-        cm, d = self.max_classes, self.D
-        return cm * d * 5 + cm * self.slots * d + cm * 32 + 18 * d + 2 * cm + 4 * 17
+        return _ram(self.max_classes, self.D, self.slots)
 
     def _resize(self):
         n = len(self.names)
@@ -261,7 +269,7 @@ class Learner:
 
     def predict(self, x):
         """[label, confidence] of x (a list the next call overwrites): the class with the
-        largest logit (the first of equals), its softmax probability p256 / 256."""
+        largest logit (the first of equals), its softmax probability in percent (an int)."""
         n = self._run(x)
         lg = self._lg
         best, bv = 0, lg[0] ^ 0x80
@@ -270,7 +278,7 @@ class Learner:
                 best, bv = c, lg[c] ^ 0x80
         res = self._res
         res[0] = self.names[best]
-        res[1] = _CONF[self._q[best] ^ 0x80]
+        res[1] = ((self._q[best] ^ 0x80) * 100 + 128) >> 8  # an int: a float would be boxed
         return res
 
     def scores(self, x, out=None):

@@ -16,7 +16,17 @@ result("free heap at start", gc.mem_free())
 m = microlearn.load(fx.CNN_MODEL)
 gc.collect()
 result("free heap with the model", gc.mem_free())
-l = microlearn.Learner(m)
+l = microlearn.Learner(m)  # the defaults: 4 more classes than the model, slots within 16 KB
+nb = len(fx.CNN_CLASSES)
+equal("default max_classes: the model's classes + 4", l.max_classes, nb + 4)
+check("default slots: ram_bytes() within 16 KB (1..20 slots)",
+      1 <= l.slots <= 20 and (l.ram_bytes() <= 16384 or l.slots == 1)
+      and (l.slots == 20 or l.ram_bytes() + l.max_classes * l.D > 16384),
+      "%d slots, %d bytes" % (l.slots, l.ram_bytes()))
+result("default Learner", repr(l))
+l = None
+gc.collect()
+l = microlearn.Learner(m, None, 16)
 result("repr", repr(l))
 xi = bytearray(fx.CNN_X)
 xf = array("f", fx.CNN_XF)
@@ -32,7 +42,8 @@ for tag, x in (("int8", xi), ("float", xf)):
             best = c
     lab, conf = l.predict(x)
     equal("label == base model's (%s input)" % tag, lab, fx.CNN_CLASSES[best])
-    equal("confidence == p256 / 256 (%s input)" % tag, conf, ((want[best] ^ 0x80)) / 256)
+    equal("confidence == p256 in percent (%s input)" % tag, conf,
+          (((want[best] ^ 0x80)) * 100 + 128) // 256)
 
 
 # --- allocation after warm-up, collector off ---

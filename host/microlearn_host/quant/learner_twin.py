@@ -24,7 +24,22 @@ WLIM = 127 * 256
 MU_MAX = 1 << 20   # mu stops moving after this many inputs (its int32 sums stay in range)
 GAMMA = 2          # the bias takes 2/16 of a step's logit change, the weights the rest
 D_MAX = 4096       # sum(xc**2) <= 510**2 * D stays below 2**30 (a small int on every board)
-DEFAULTS = dict(max_classes=16, slots=20, replay=16, eta=32)
+NEW, SLOTS, RAM = 4, 20, 16384  # default max_classes = classes + NEW; slots fit RAM, <= SLOTS
+DEFAULTS = dict(max_classes=None, slots=None, replay=16, eta=32)
+
+
+def ram(cm, d, slots):
+    """Bytes the device Learner allocates (its ram_bytes())."""
+    return cm * d * 5 + cm * slots * d + cm * 32 + 18 * d + 2 * cm + 4 * 17
+
+
+def default_sizes(classes, d, max_classes=None, slots=None):
+    """(max_classes, slots) as the device Learner picks them when not given."""
+    if max_classes is None:
+        max_classes = min(255, classes + NEW)
+    if slots is None and isinstance(max_classes, (int, np.integer)) and max_classes > 0:
+        slots = max(1, min(SLOTS, (RAM - ram(max_classes, d, 0)) // (max_classes * d)))
+    return max_classes, slots
 
 
 def _check_model(qmodel):
@@ -108,8 +123,11 @@ def step_rate(n2, w, we):
 
 
 class LearnerTwin:
-    def __init__(self, qmodel, max_classes=16, slots=20, replay=16, eta=32):
+    def __init__(self, qmodel, max_classes=None, slots=None, replay=16, eta=32):
         _check_model(qmodel)
+        fcl = qmodel.layers[-2]
+        max_classes, slots = default_sizes(fcl.weights.shape[0], fcl.weights.shape[1],
+                                           max_classes, slots)
         for name, v, lo, hi in (("max_classes", max_classes, 1, 255), ("slots", slots, 1, 4096),
                                 ("replay", replay, 0, 64), ("eta", eta, 1, 1023)):
             if not isinstance(v, (int, np.integer)):
@@ -178,8 +196,7 @@ class LearnerTwin:
 
     def ram_bytes(self):
         """Bytes the device Learner allocates at construction (its ram_bytes())."""
-        cm, d = self.max_classes, self.D
-        return cm * d * 5 + cm * self.slots * d + cm * 32 + 18 * d + 2 * cm + 4 * 17
+        return ram(self.max_classes, self.D, self.slots)
 
     # ---- arithmetic ------------------------------------------------------------
     def _requant(self, acc, mult, shift):
@@ -342,12 +359,13 @@ class LearnerTwin:
         return self._forward(self._embedding(e))[1].astype(np.int8)
 
     def predict(self, e):
-        """(label, confidence): argmax of the int8 logits (first of equals), p256 / 256."""
+        """(label, confidence): argmax of the int8 logits (first of equals), and its
+        softmax probability in percent, rounded (an int, as the device gives it)."""
         if not self.n:
             raise ValueError("the Learner has no classes left: learn() one first")
         lg, q = self._forward(self._embedding(e))
         c = int(np.argmax(lg))
-        return self.names[c], (int(q[c]) + 128) / 256
+        return self.names[c], ((int(q[c]) + 128) * 100 + 128) >> 8
 
     def forget(self, label):
         c = self._find(label)
