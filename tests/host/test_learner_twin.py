@@ -189,3 +189,35 @@ def test_twin_refuses_bad_input():
     bad = QModel(m.input_shape, m.input_scale, m.input_zp, m.layers[:2])
     with pytest.raises(ValueError, match="SOFTMAX"):
         LearnerTwin(bad)
+
+
+@pytest.mark.parametrize("eta", [8, 32, 200])
+@pytest.mark.parametrize("scale", [0.02, 0.15, 3.0])
+def test_a_step_moves_the_logits_by_eta(eta, scale):
+    """The step constants come from integer bits of the model's scales (learn_head.rates);
+    checked here against their float definition: one SGD step moves logit k of the example
+    by -(eta/16) * g_k/256 nats (g the softmax error in 1/256), whatever the logit scale,
+    for the class whose requantization new classes copy (the largest multiplier); a row
+    with a smaller weight scale (per-channel) moves in proportion to it. Measured on the
+    masters (wm/256, bm/256: w8 rounds them), weights away from their clamp; tolerance 3%:
+    the integer mantissas have 12-15 bits and each wm change rounds to an integer."""
+    rng = np.random.default_rng(7)
+    m = small_model(rng)
+    fc = m.layers[1]
+    fc.out_scale = scale
+    fc.weights = rng.integers(-20, 21, size=fc.weights.shape).astype(np.int8)
+    t = LearnerTwin(m, eta=eta, replay=0)
+    e = embed_int8(m, rng.integers(-128, 128, size=16).astype(np.int8))[0]
+    xc = e.astype(np.int64) - t.zp - t.mu
+    y = 2
+    g = t._forward(e)[1] + 128
+    g[y] -= 256
+    acc0 = (t.wm[:6] @ xc + t.bm[:6]) / 256
+    t._sgd(e, y)
+    acc1 = (t.wm[:6] @ xc + t.bm[:6]) / 256
+    ws = np.asarray(fc.w_scales, np.float64)
+    dz = (acc1 - acc0) * m.layers[0].out_scale * ws  # nats (beta = 1)
+    want = -(eta / 16) * g / 256 * ws / ws.max()
+    big = np.abs(g) >= 8  # rows with a real error (a tiny one rounds away)
+    assert big.sum() >= 2
+    np.testing.assert_allclose(dz[big], want[big], rtol=0.03)
