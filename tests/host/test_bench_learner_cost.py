@@ -34,11 +34,12 @@ def test_goals_met():
 def test_goals_not_met():
     text = lc.render([("b", {"m0": _res(learn=2001, heap=lc.MAX_HEAP + 1, alloc=(16, 0)),
                              "unix32": _res("us", flat=[5000, 5000, 4990, 5000, 5000, 5000]),
-                             "unix": _res("us", 100, 900)})])
+                             "unix": _res("us", 100, 900, heap=lc.MAX_HEAP + 1)})])
     m0, u32, unix, fl = _rows(text, "b")
-    assert "2.00x: **not met**" in m0  # 2.001 rounds to 2.00 but misses the goal
+    assert "2.01x: **not met**" in m0  # 2.001 misses the goal: rounded up, not to 2.00
     assert m0.endswith("| 16 / 0: **not met** | **not met** |")
     assert "9.00x: no goal here" in unix  # the goal is set on m0 and unix32
+    assert unix.endswith("| 64-bit: no goal |")
     assert fl == "| b | 5000 B | +0, -10, +0, +0, +0 | **not met** |"
 
 

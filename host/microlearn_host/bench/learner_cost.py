@@ -2,9 +2,11 @@
 Learner costs on the default models (issue #8), measured by device/scripts/bench_learner.py
 on the boards, not on the host twin. Goals: one learn() with its replay <= 2x one predict()
 (m0 instructions, unix32 time), Learner heap <= 16 KB, 0 bytes allocated per learn() and
-predict() after the first call, heap flat over 10,000 learn() calls (unix32 only: under QEMU
-m0 10,000 steps would take most of an hour).
+predict() after the first call, heap flat over 10,000 learn() calls (unix32 only: on m0 that
+is ~10^11 instructions per model, too slow under QEMU for the bench).
 """
+import math
+
 import numpy as np
 
 from .. import modelfile, pipeline
@@ -18,6 +20,7 @@ from ..quant import reference
 TITLE = "### Learner cost on the boards"
 TARGETS = ("unix", "unix32", "m0")
 RATIO_TARGETS = ("unix32", "m0")  # where issue #8 sets the learn / predict goal
+WIDE_TARGETS = ("unix",)  # 64-bit: pointers and object headers twice a board's, no heap goal
 FLAT_TARGET, STEPS, EVERY = "unix32", 10000, 2000
 MAX_RATIO, MAX_HEAP = 2, 16 * 1024
 MHZ = 125  # RP2040 clock, as in report.py: instructions / MHZ ~ microseconds
@@ -61,6 +64,11 @@ def measure(targets=TARGETS, models=None, log=print):
     return out
 
 
+def _up(ratio):
+    """Rounded up, so a ratio shown as 2.00 is within a 2x goal."""
+    return math.ceil(ratio * 100 - 1e-9) / 100
+
+
 def _met(ok):
     return "met" if ok else "**not met**"
 
@@ -77,14 +85,15 @@ def _row(label, t, r):
     u, ratio = r["unit"], r["learn"] / r["predict"]
     heap = r["learner_heap"]
     verdict = _met(ratio <= MAX_RATIO) if t in RATIO_TARGETS else "no goal here"
+    heap_ok = _met(heap <= MAX_HEAP) if t not in WIDE_TARGETS else "64-bit: no goal"
     note = " (defaults do not fit: %s)" % r["default_learner"] if "default_learner" in r else ""
     return ("| %s | %s | %d | %d / %d / %d%s | %d B / %d B | %s | %s | %.2fx: %s | %s "
             "| %d / %d: %s | %s |" % (
                 label, t, r["D"], r["model_classes"], r["max_classes, slots"][0],
                 r["max_classes, slots"][1], note, heap, r["learner_ram_bytes"],
-                _time(r["predict"], u), _time(r["learn"], u), ratio, verdict,
+                _time(r["predict"], u), _time(r["learn"], u), _up(ratio), verdict,
                 _time(r["learn_new_class"], u), r["learn_alloc"], r["predict_alloc"],
-                _met(r["learn_alloc"] == 0 and r["predict_alloc"] == 0), _met(heap <= MAX_HEAP)))
+                _met(r["learn_alloc"] == 0 and r["predict_alloc"] == 0), heap_ok))
 
 
 def _flat(label, r):
@@ -109,7 +118,8 @@ def render(results):
          "cycle) and 400 on Unix (us). New class = the first learn() of an unseen label (it "
          "imprints the class). Allocation = bytes per call after the first, collector off. "
          "Goals (issue #8): learn() <= %dx predict() (m0 instructions and unix32 time), "
-         "heap <= 16 KB, 0 bytes per call. Unix microseconds depend on the host CPU and its "
+         "heap <= 16 KB (on the 32-bit boards; unix is 64-bit), 0 bytes per call. The ratio is "
+         "rounded up. Unix microseconds depend on the host CPU and its "
          "load; m0 instruction counts, heap and allocation figures repeat on any machine."
          % (MHZ, MAX_RATIO), "",
          "| model | target | D | classes / max / slots | heap (gc) / ram_bytes() | predict() "
@@ -120,10 +130,10 @@ def render(results):
         for t, r in per.items():
             L.append(_row(label, t, r))
     flat = [f for f in (_flat(label, per.get(FLAT_TARGET)) for label, per in results) if f]
-    L += ["", "Heap over %d learn() calls on %s (the known classes in turn; m0 under QEMU "
-          "would take most of an hour): `gc.mem_free()` after a collect at the start, then its "
-          "change every %d calls. Goal: flat (never below the start)." % (STEPS, FLAT_TARGET,
-                                                                          EVERY), ""]
+    L += ["", "Heap over {:,} learn() calls on {} (the known classes in turn; not on m0: "
+          "~10^11 instructions per model, too slow under QEMU): `gc.mem_free()` after a collect at the start, then its "
+          "change every {:,} calls. Goal: flat (never below the start).".format(
+              STEPS, FLAT_TARGET, EVERY), ""]
     if flat:
         L += ["| model | free at start | change at %s | flat |"
               % ", ".join(str(k) for k in range(EVERY, STEPS + 1, EVERY)), "|---|---|---|---|"]
