@@ -131,8 +131,8 @@ def render(results):
             L.append(_row(label, t, r))
     flat = [f for f in (_flat(label, per.get(FLAT_TARGET)) for label, per in results) if f]
     L += ["", "Heap over {:,} learn() calls on {} (the known classes in turn; not on m0: "
-          "~10^11 instructions per model, too slow under QEMU): `gc.mem_free()` after a collect at the start, then its "
-          "change every {:,} calls. Goal: flat (never below the start).".format(
+          "~10^11 instructions per model, too slow under QEMU): `gc.mem_free()` after a "
+          "collect at the start, then its change every {:,} calls. Goal: flat (never below the start).".format(
               STEPS, FLAT_TARGET, EVERY), ""]
     if flat:
         L += ["| model | free at start | change at %s | flat |"
