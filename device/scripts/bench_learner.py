@@ -4,6 +4,8 @@
 # instructions on QEMU boards) of one predict(), one learn() of a known class
 # (its SGD step + replay), one learn() of a new class (imprint), and bytes
 # allocated per learn()/predict() after the first call (collector off).
+# Optional steps.txt "STEPS EVERY": then STEPS more learn() calls, with gc.mem_free() after a
+# collect at the start and every EVERY calls ("flat_free"): a leak shows as a falling list.
 import gc
 
 # A QEMU board's imports leave the heap in small pieces (measured: 8 KB the largest free block
@@ -80,6 +82,29 @@ def alloc(name, x1, c0):
 
 for name in ("learn", "predict"):
     res[name + "_alloc"] = alloc(name, x[1], names[0])
+
+
+def flat(steps, every):
+    # the known classes in turn, as a user's stream would; collecting only at the checkpoints
+    free = [0] * (steps // every + 1)
+    gc.collect()
+    free[0] = gc.mem_free()
+    for i in range(1, steps + 1):
+        l.learn(x[i % len(x)], names[i % len(names)])
+        if i % every == 0:
+            gc.collect()
+            free[i // every] = gc.mem_free()
+    return free
+
+
+try:
+    with open("steps.txt") as f:
+        steps = [int(v) for v in f.read().split()]
+except OSError:  # no file: the timing run only
+    steps = None
+if steps:
+    res["flat_every"] = steps[1]
+    res["flat_free"] = flat(steps[0], steps[1])
 for k in res:
     v = res[k]
     print("@@ {\"result\": \"%s\", \"value\": %s}" % (k, ('"%s"' % v) if isinstance(v, str) else v))

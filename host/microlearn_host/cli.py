@@ -97,8 +97,8 @@ def _args_demo(s):
 def _args_bench(s):
     s.add_argument("--targets", default="unix,unix32,m0", help="comma-separated virtual boards")
     s.add_argument("--only", choices=("learning",),
-                   help="run one section (learning: the Learner on its host twin, minutes) and "
-                   "replace it in docs/benchmarks.md")
+                   help="run one section (learning: the Learner on its host twin, then its cost on "
+                   "--targets, minutes) and replace it in docs/benchmarks.md")
 
 
 def _model_cmd(name):

@@ -6,6 +6,7 @@ on its bit-exact host twin (the device computes the same bits), with the baselin
   new classes digits base on 0-7 learns 8, 9; spoken-digits base on 8 words learns 2;
               <= 20 stored embeddings per old class seed the replay buffer
   baselines   nearest class mean (imprinting only) and 3-NN on the same embeddings, RAM
+  cost        the device Learner itself on the boards (learner_cost.py): time, heap, allocation
 Base models are cached under build/learning/bases/ (learn/bases.py): the first run trains
 60 watch models (~20 min on one core), later runs take a few minutes.
 Run alone: `microlearn bench --only learning` (updates this section of docs/benchmarks.md).
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import learner_cost
 from ..learn import baselines, bases, curve, embed, scenario
 
 SEEDS = (0, 1, 2)
@@ -240,8 +242,13 @@ def render(users, classes, hyper_text, train_table, seconds) -> str:
     return "\n".join(L)
 
 
-def section(hyper=None, log=print) -> str:
-    """The markdown section; 'not measured' with the reason when the twin is missing."""
+def section(hyper=None, log=print, targets=learner_cost.TARGETS) -> str:
+    """The markdown section, ending with the Learner's cost on `targets` (boards); 'not
+    measured' with the reason when the twin is missing."""
+    return _twin_section(hyper, log) + "\n" + learner_cost.section(targets, log)
+
+
+def _twin_section(hyper, log) -> str:
     import time
     from ..learn.ours import twin_module
     try:

@@ -147,7 +147,7 @@ def model_section(targets):
         "\n".join(rows) + "\n"
 
 
-def extra_sections():
+def extra_sections(targets):
     """Sections other modules contribute (the dataset goals in bench_goals.py, when present)."""
     try:
         from .goals import section as goals
@@ -155,7 +155,8 @@ def extra_sections():
         return []
     text = goals() if callable(goals) else goals
     from .learning import section as learning
-    return ([text] if text else []) + [learning(log=lambda m: print(m, flush=True))]
+    return ([text] if text else []) + [learning(log=lambda m: print(m, flush=True),
+                                                 targets=targets)]
 
 
 def header(targets, host, date):
@@ -182,15 +183,15 @@ def header(targets, host, date):
 
 
 def main(args):
-    if getattr(args, "only", None) == "learning":  # host-only: no board is needed
+    targets = [t for t in args.targets.split(",") if t]
+    if getattr(args, "only", None) == "learning":  # the host twin, then the Learner's cost on boards
         from . import learning
-        text = learning.section(log=lambda m: print(m, flush=True))
+        text = learning.section(log=lambda m: print(m, flush=True), targets=targets)
         print(text)
         print("written to", os.path.relpath(learning.update_doc(text)))
         return 0
-    targets = [t for t in args.targets.split(",") if t]
     sections = [dot_section(targets), kernel_section(targets), model_section(targets)]
-    sections += extra_sections()
+    sections += extra_sections(targets)
     text = header(targets, platform.node() or "this machine", datetime.date.today().isoformat())
     text += "\n".join(sections)
     os.makedirs(os.path.dirname(DOC), exist_ok=True)
