@@ -78,7 +78,7 @@ def reset(lrn):
         lrn.bias[c] = b[c]
         lrn.mult[c], lrn.shift[c] = m[c], s[c]
     for j in range(d):
-        lrn.mu_sum[j] = lrn._mu[j] = lrn._dmu[j] = 0
+        lrn.mu_sum[j] = lrn._dmu[j] = 0
         lrn._mz[j] = zp
     names = lrn.model.class_names
     lrn.names = [names[c] if c < len(names) else str(c) for c in range(nb)]
@@ -170,8 +170,7 @@ def restore(lrn):
     lrn.count = got[13]
     d, zp = lrn.D, lrn._zp
     for j in range(d):
-        lrn._mu[j] = lrn.mu_sum[j] // lrn.count if lrn.count else 0
-        lrn._mz[j] = zp + lrn._mu[j]
+        lrn._mz[j] = zp + (lrn.mu_sum[j] // lrn.count if lrn.count else 0)
     for c in range(lrn.max_classes):  # w8 and the kernel bias follow from the masters
         fs = 0
         for j in range(d):

@@ -16,13 +16,20 @@ result("free heap at start", gc.mem_free())
 m = microlearn.load(fx.CNN_MODEL)
 gc.collect()
 result("free heap with the model", gc.mem_free())
-l = microlearn.Learner(m)  # the defaults: 4 more classes than the model, slots within 16 KB
+microlearn.Learner(m, None, 16)  # the Learner's code and first-use tables: not counted
+gc.collect()
+h0 = gc.mem_alloc()
+l = microlearn.Learner(m)  # the defaults: 4 more classes than the model, slots within 15 KB
+gc.collect()
+heap = gc.mem_alloc() - h0
 nb = len(fx.CNN_CLASSES)
 equal("default max_classes: the model's classes + 4", l.max_classes, nb + 4)
-check("default slots: ram_bytes() within 16 KB (1..20 slots)",
-      1 <= l.slots <= 20 and (l.ram_bytes() <= 16384 or l.slots == 1)
-      and (l.slots == 20 or l.ram_bytes() + l.max_classes * l.D > 16384),
+check("default slots: ram_bytes() within 15 KB (1..20 slots)",
+      1 <= l.slots <= 20 and (l.ram_bytes() <= 15360 or l.slots == 1)
+      and (l.slots == 20 or l.ram_bytes() + l.max_classes * l.D > 15360),
       "%d slots, %d bytes" % (l.slots, l.ram_bytes()))
+result("default Learner heap (gc)", heap)
+check("default Learner's heap within 16 KB", heap <= 16384 or l.slots == 1, "%d bytes" % heap)
 result("default Learner", repr(l))
 l = None
 gc.collect()

@@ -136,8 +136,10 @@ def base_training_table(seeds=SEEDS, subjects=None):
     import os
     lines = ["| base training | runs | best epoch <= 3 | mean acc | subject range across "
              "seeds (subjects with >= 2 runs): mean | max |", "|---|---|---|---|---|---|"]
-    for label, fit in (("early stopping on val loss, patience 6 (old)", bases.EARLY_STOP_FIT),
-                       ("15 epochs, cosine lr, last weights (new)", bases.COSINE_FIT)):
+    for label, fit in (("early stopping on val loss, patience 6 (first)", bases.EARLY_STOP_FIT),
+                       ("15 epochs, cosine lr, last weights", bases.COSINE_FIT),
+                       ("15 epochs, cosine lr, random rotations of the windows (used)",
+                        bases.AUGMENT_FIT)):
         recs = {}
         for s in subjects or loso.subjects():
             for seed in seeds:

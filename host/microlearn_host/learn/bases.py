@@ -1,12 +1,12 @@
 """Base models for learning experiments, trained once and cached under build/learning/bases/.
 
 watch_base(s, seed): the default watch model trained without subject s (data/loso.py) with
-    WATCH_FIT: a fixed number of epochs under a cosine learning-rate schedule, keeping the
-    last weights (AUGMENT_FIT adds random rotations of the windows, data/watch.augment).
-    The early stopping of pipeline.DEFAULTS stopped at epoch 1-4 in about half
-    of the LOSO runs (the first epochs' validation loss on 2 held-out subjects is a noisy
-    minimum) and moved a subject's accuracy by up to 16 points between seeds; see
-    docs/benchmarks.md ("Base training for new users") for the spread before and after.
+    WATCH_FIT (= pipeline.DEFAULTS["watch"]): a fixed number of epochs under a cosine
+    learning-rate schedule, keeping the last weights, on windows randomly rotated as another
+    wearer's watch would sit (data/watch.augment). Early stopping stopped at epoch 1-4 in
+    about half of the LOSO runs (the first epochs' validation loss on 2 held-out subjects is
+    a noisy minimum) and moved a subject's accuracy by up to 16 points between seeds; the
+    cosine schedule alone left 11.5; see docs/benchmarks.md ("Base training for new users").
 subset_base(name, keep, seed): the default model of a dataset trained on the classes `keep`
     only (what `microlearn train --classes` makes).
 The cache key holds the training configuration, so changing it retrains.
@@ -29,7 +29,7 @@ COSINE_FIT = dict(epochs=15, min_epochs=15, schedule="cosine", lr=3e-3, batch_si
 # better and steadier on the 4 most variable subjects in a first probe, not yet measured on
 # all 30 runs (training is ~2x slower), so not the default yet
 AUGMENT_FIT = dict(COSINE_FIT, augment="watch")
-WATCH_FIT = COSINE_FIT
+WATCH_FIT = AUGMENT_FIT  # pipeline.DEFAULTS["watch"] trains the same way
 
 
 def _key(*parts, cfg=None) -> str:

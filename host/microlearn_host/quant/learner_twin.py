@@ -24,13 +24,13 @@ WLIM = 127 * 256
 MU_MAX = 1 << 20   # mu stops moving after this many inputs (its int32 sums stay in range)
 GAMMA = 2          # the bias takes 2/16 of a step's logit change, the weights the rest
 D_MAX = 4096       # sum(xc**2) <= 510**2 * D stays below 2**30 (a small int on every board)
-NEW, SLOTS, RAM = 4, 20, 16384  # default max_classes = classes + NEW; slots fit RAM, <= SLOTS
+NEW, SLOTS, RAM = 4, 20, 15360  # default max_classes = classes + NEW; slots fit RAM, <= SLOTS
 DEFAULTS = dict(max_classes=None, slots=None, replay=16, eta=32)
 
 
 def ram(cm, d, slots):
     """Bytes the device Learner allocates (its ram_bytes())."""
-    return cm * d * 5 + cm * slots * d + cm * 32 + 18 * d + 2 * cm + 4 * 17
+    return cm * d * 5 + cm * slots * d + cm * 32 + 14 * d + 2 * cm + 4 * 17
 
 
 def default_sizes(classes, d, max_classes=None, slots=None):
