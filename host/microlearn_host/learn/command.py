@@ -26,9 +26,9 @@ def add_args(s):
     s.add_argument("--png", help="accuracy against labels per class (default "
                    "build/learning/learn-<dataset>-....png)")
     s.add_argument("--max-classes", type=int, help="the Learner's class capacity (default "
-                   "its own); a smaller one needs less RAM (e.g. 10 for digits on m0)")
-    s.add_argument("--slots", type=int, help="replay slots per class (default the Learner's); "
-                   "fewer need less RAM")
+                   "the model's classes + 4); a smaller one needs less RAM")
+    s.add_argument("--slots", type=int, help="replay slots per class (default: as many as fit "
+                   "16 KB with the head, at most 20); fewer need less RAM")
     s.add_argument("--boards", help="also play the stream on these boards (e.g. unix32,m0): "
                    "their learned weights must equal the twin's, element for element")
 
