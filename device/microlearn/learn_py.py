@@ -96,10 +96,33 @@ def copy8(dst, src, doff, soff, n):
         dst[doff + i] = src[soff + i]
 
 
-def norm2(e, mz, d):
-    """sum of xc**2 over the embedding (< 2**30 for D <= 4096: a small int)."""
-    s = 0
-    for j in range(d):
+def rate(e, mz, pu, pw):
+    """The step's learning rate: with n2 = sum of xc**2 (< 2**30 for D <= 4096), writes
+    pu[3], pu[4] = lr, ls with lr / 2**ls ~ W * 2**we / n2 (pw = [W, we]), ls in 1..30;
+    returns 0 (nothing written) when n2 is 0, else 1. Small ints only."""
+    n = 0
+    for j in range(pu[0]):
         xc = ((e[j] ^ 0x80) - 0x80) - mz[j]
-        s += xc * xc
-    return s
+        n += xc * xc
+    if n == 0:
+        return 0
+    b = 0  # n2 ~ n * 2**b, 2**14 <= n < 2**15
+    while n >= 32768:
+        n >>= 1
+        b += 1
+    while n < 16384:
+        n <<= 1
+        b -= 1
+    lr = (pw[0] << 11) // n
+    ls = 11 + b - pw[1]
+    while ls < 1 and lr < 2048:
+        lr <<= 1
+        ls += 1
+    if ls < 1:
+        ls = 1
+    while ls > 30:
+        lr >>= 1
+        ls -= 1
+    pu[3] = lr
+    pu[4] = ls
+    return 1

@@ -114,13 +114,36 @@ def copy8(dst: ptr8, src: ptr8, doff: int, soff: int, n: int):
 
 
 @micropython.viper
-def norm2(e: ptr8, mz: ptr32, d: int) -> int:
+def rate(e: ptr8, mz: ptr32, pu: ptr32, pw: ptr32) -> int:
     s31 = 1
     s31 = s31 << 31
-    s = 0
+    d = pu[0]
+    n = 0
     j = 0
     while j < d:
         xc = ((e[j] ^ 0x80) - 0x80) - ((mz[j] ^ s31) - s31)
-        s += xc * xc
+        n += xc * xc
         j += 1
-    return s
+    if n == 0:
+        return 0
+    b = 0
+    while n >= 32768:
+        n = n >> 1
+        b += 1
+    while n < 16384:
+        n = n << 1
+        b -= 1
+    w = (pw[0] ^ s31) - s31
+    lr = (w << 11) // n
+    ls = 11 + b - ((pw[1] ^ s31) - s31)
+    while ls < 1 and lr < 2048:
+        lr = lr << 1
+        ls += 1
+    if ls < 1:
+        ls = 1
+    while ls > 30:
+        lr = lr >> 1
+        ls -= 1
+    pu[3] = lr
+    pu[4] = ls
+    return 1

@@ -17,7 +17,7 @@ if _lk is None:
 _update = _lk.update
 _recentre = _lk.recentre
 _copy8 = _lk.copy8
-_norm2 = _lk.norm2
+_rate = _lk.rate
 
 _WLIM = const(32512)  # 127 * 256: master weights stay in the int8 range
 _D_MAX = const(4096)  # sum(xc**2) <= 510**2 * D stays a small int on every board
@@ -74,8 +74,7 @@ class Learner:
         self._new = (self._base[2][best], self._base[3][best])
         if self._new[0] < 1 << 30:
             raise ValueError("the last layer's multiplier %d is not normalised" % self._new[0])
-        self._w, self._we, lrb, lbs = _h.rates(scale[0], scale[1], self._new[0], self._new[1],
-                                               eta)
+        w, we, lrb, lbs = _h.rates(scale[0], scale[1], self._new[0], self._new[1], eta)
         self.lr_bias, self.lr_bias_shift = lrb, lbs
         bl = min((1 << 22) - 1, (0x7FFFFFFF >> sh) - 510 * 127 * d)
         if bl < 1:
@@ -102,6 +101,7 @@ class Learner:
             self._pfc = array("i", [d, 0, p[2], p[3], p[4]])
             self._psm = array("i", [1, 0])
             self._pu = array("i", [d, 0, 0, 0, 1, lrb, lbs, _WLIM, bl << 8])
+            self._pw = array("i", [w, we])  # the step's rate is w * 2**we / sum(xc**2)
             self._pr = array("i", [d, 0, bl << 8])
             self._res = [None, 0]
         except MemoryError:
@@ -188,29 +188,8 @@ class Learner:
     def _sgd(self, e, y):
         """One normalised SGD step: the logits move by eta/16 nats times the softmax
         error whatever the embedding's norm (docs/learner.md, section 5)."""
-        n2 = _norm2(e, self._mz, self.D)
-        if n2 == 0:  # the example is the mean of the inputs: nothing to learn from
-            return
-        b = 0  # n2 ~ n * 2**b, 2**14 <= n < 2**15 (small ints only: no allocation)
-        while n2 >= 32768:
-            n2 >>= 1
-            b += 1
-        while n2 < 16384:
-            n2 <<= 1
-            b -= 1
-        lr = (self._w << 11) // n2
-        ls = 11 + b - self._we
-        while ls < 1 and lr < 2048:
-            lr <<= 1
-            ls += 1
-        if ls < 1:
-            ls = 1
-        while ls > 30:
-            lr >>= 1
-            ls -= 1
-        pu = self._pu
-        pu[3] = lr
-        pu[4] = ls
+        if not _rate(e, self._mz, self._pu, self._pw):  # sets the step's lr, ls in _pu
+            return  # the example is the mean of the inputs: nothing to learn from
         self._fc(e, self.w8, self.bias, self.mult, self.shift, self._lg, self._pfc)
         self._sm(self._lg, self._q, self._psm, self._tab)
         self._pu[2] = y

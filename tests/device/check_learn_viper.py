@@ -135,24 +135,44 @@ for case in range(40):
     if dst != d2 and len(bad) < 5:
         bad.append("copy8 case %d differs" % case)
 
-for case in range(40):  # norm2: extreme cases are the largest D the Learner takes, |xc| = 510
-    d = 4096 if case < 2 else rint(1, 40)
-    e = rbytes(d, case if case < 2 else 2)
-    mz = array("i", [(382, -383)[case]] * d) if case < 2 else rmz(d, case & 1)
+for case in range(60):  # rate: extremes are the largest D the Learner takes with |xc| = 510,
+    # n2 = 1 (the step wants more than lr = 4095, ls = 1 gives), and n2 = 0 (no step)
+    d = (4096, 1, 3)[case] if case < 3 else rint(1, 40)
+    if case < 3:
+        e = bytearray([(0x80, 0x01, 0x05)[case]] * d)
+        mz = array("i", [(382, 0, 5)[case]] * d)
+    else:
+        e = rbytes(d, 2)
+        mz = rmz(d, case & 1)
+    pw = array("i", [rint(16384, 32767), (rint(-45, 5), 20, 0)[case] if case < 3
+                     else rint(-45, 5)])
+    pa = array("i", [d, 0, 0, -1, -1, 0, 0, 0, 0])
+    pb = array("i", pa)
     got = -1
     micropython.heap_lock()
     try:
-        got = lv.norm2(e, mz, d)
+        got = lv.rate(e, mz, pa, pw)
     except MemoryError:
-        alloc.append("norm2")
+        alloc.append("rate")
     finally:
         micropython.heap_unlock()
-    want = lp.norm2(e, mz, d)
+    want = lp.rate(e, mz, pb, pw)
     counts[3] += 1
-    if (got != want or case < 2 and want != 510 * 510 * d) and len(bad) < 5:
-        bad.append("norm2 case %d: viper %d, plain %d" % (case, got, want))
+    if (got != want or pa != pb) and len(bad) < 5:
+        bad.append("rate case %d: viper %d %r, plain %d %r" % (case, got, list(pa), want,
+                                                               list(pb)))
+    n2 = 0
+    for j in range(d):
+        xc = ((e[j] ^ 0x80) - 0x80) - mz[j]
+        n2 += xc * xc
+    if (want == 0) != (n2 == 0) and len(bad) < 5:
+        bad.append("rate case %d: returned %d for n2 = %d" % (case, want, n2))
+    if want and 1 < pb[4] < 30 and len(bad) < 5:  # not clamped: lr / 2**ls ~ W * 2**we / n2
+        r = pb[3] * n2 / pw[0] / 2 ** (pw[1] + pb[4])
+        if not 0.999 < r < 1.001:
+            bad.append("rate case %d: lr / 2**ls is %f x W * 2**we / n2" % (case, r))
 
-result("cases (update, copy8, recentre, norm2)", counts)
+result("cases (update, copy8, recentre, rate)", counts)
 check("viper learn loops do not allocate", not alloc, ", ".join(alloc))
-check("viper == twin on update, recentre, copy8 and norm2", not bad, "; ".join(bad))
+check("viper == twin on update, recentre, copy8 and rate", not bad, "; ".join(bad))
 done()
