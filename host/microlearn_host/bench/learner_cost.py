@@ -10,12 +10,11 @@ import math
 import numpy as np
 
 from .. import modelfile, pipeline
-from ..board.progress import stage
-from ..board.runner import run_body
 from ..convert import ptq
 from ..data import load
 from ..learn import bases
 from ..quant import reference
+from .runs import MHZ, met, try_run
 
 TITLE = "### Learner cost on the boards"
 TARGETS = ("unix", "unix32", "m0")
@@ -23,7 +22,6 @@ RATIO_TARGETS = ("unix32", "m0")  # where issue #8 sets the learn / predict goal
 WIDE_TARGETS = ("unix",)  # 64-bit: pointers and object headers twice a board's, no heap goal
 FLAT_TARGET, STEPS, EVERY = "unix32", 10000, 2000
 MAX_RATIO, MAX_HEAP = 2, 16 * 1024
-MHZ = 125  # RP2040 clock, as in report.py: instructions / MHZ ~ microseconds
 N_INPUTS = 8  # test inputs the body cycles through
 
 
@@ -52,13 +50,10 @@ def measure(targets=TARGETS, models=None, log=print):
     out = []
     for label, qm, dataset in models or default_models():
         per = {}
-        for t in targets:
-            try:
-                with stage("bench: Learner on %s, %s" % (label, t)):
-                    per[t] = run_body(t, "bench_learner.py", _files(qm, dataset, t))
-            except Exception as e:  # a target not built, a board error: the table says so
-                lines = [l.strip() for l in str(e).splitlines() if l.strip()]
-                per[t] = (lines[-1] if lines else type(e).__name__)[:120]
+        for t in targets:  # a target not built, a board error: the table says so
+            v, err = try_run(t, "bench_learner.py", _files(qm, dataset, t),
+                             "bench: Learner on %s, %s" % (label, t))
+            per[t] = v if err is None else err
         log("  Learner cost: %s measured" % label)
         out.append((label, per))
     return out
@@ -67,10 +62,6 @@ def measure(targets=TARGETS, models=None, log=print):
 def _up(ratio):
     """Rounded up, so a ratio shown as 2.00 is within a 2x goal."""
     return math.ceil(ratio * 100 - 1e-9) / 100
-
-
-def _met(ok):
-    return "met" if ok else "**not met**"
 
 
 def _time(v, unit):
@@ -84,8 +75,8 @@ def _row(label, t, r):
         return "| %s | %s | run failed: %s |%s" % (label, t, r, " |" * 8)
     u, ratio = r["unit"], r["learn"] / r["predict"]
     heap = r["learner_heap"]
-    verdict = _met(ratio <= MAX_RATIO) if t in RATIO_TARGETS else "no goal here"
-    heap_ok = _met(heap <= MAX_HEAP) if t not in WIDE_TARGETS else "64-bit: no goal"
+    verdict = met(ratio <= MAX_RATIO) if t in RATIO_TARGETS else "no goal here"
+    heap_ok = met(heap <= MAX_HEAP) if t not in WIDE_TARGETS else "64-bit: no goal"
     note = " (defaults do not fit: %s)" % r["default_learner"] if "default_learner" in r else ""
     return ("| %s | %s | %d | %d / %d / %d%s | %d B / %d B | %s | %s | %.2fx: %s | %s "
             "| %d / %d: %s | %s |" % (
@@ -93,7 +84,7 @@ def _row(label, t, r):
                 r["max_classes, slots"][1], note, heap, r["learner_ram_bytes"],
                 _time(r["predict"], u), _time(r["learn"], u), _up(ratio), verdict,
                 _time(r["learn_new_class"], u), r["learn_alloc"], r["predict_alloc"],
-                _met(r["learn_alloc"] == 0 and r["predict_alloc"] == 0), heap_ok))
+                met(r["learn_alloc"] == 0 and r["predict_alloc"] == 0), heap_ok))
 
 
 def _flat(label, r):
@@ -101,7 +92,7 @@ def _flat(label, r):
         return None
     f = r["flat_free"]
     drift = ", ".join("%+d" % (v - f[0]) for v in f[1:])
-    return "| %s | %d B | %s | %s |" % (label, f[0], drift, _met(min(f) == f[0]))
+    return "| %s | %d B | %s | %s |" % (label, f[0], drift, met(min(f) == f[0]))
 
 
 def render(results):

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import learner_cost
+from .runs import met
 from ..learn import baselines, bases, curve, embed, scenario
 
 SEEDS = (0, 1, 2)
@@ -163,10 +164,6 @@ def _pct(v):
     return f"{100 * v:.1f}"
 
 
-def _met(ok):
-    return "met" if ok else "**not met**"
-
-
 def render(users, classes, hyper_text, train_table, seconds) -> str:
     L = [TITLE, "",
          "Measured on the Learner's host twin (`quant/learner_twin.py`, bit-exact with the "
@@ -195,21 +192,21 @@ def render(users, classes, hyper_text, train_table, seconds) -> str:
         if split == "same-arm":
             L += ["", f"Gap closed (learner - base) / (oracle - base): "
                   + ", ".join(f"{k}/class {100 * g:.0f}%" for k, g in zip(BUDGETS, ours["gap"]))
-                  + f". Goal >= 80% at 20: {_met(ours['gap'][i20] >= GOALS['gap20'])}; "
-                  f">= 50% at 5: {_met(ours['gap'][i5] >= GOALS['gap5'])}."]
+                  + f". Goal >= 80% at 20: {met(ours['gap'][i20] >= GOALS['gap20'])}; "
+                  f">= 50% at 5: {met(ours['gap'][i5] >= GOALS['gap5'])}."]
         else:
             worst = min(u["subjects"].items(), key=lambda kv: kv[1]["ours"][i20] - kv[1]["base"])
             L += ["", f"Never hurts (mean learner >= mean base): at 5/class "
                   f"{_pct(ours['mean'][i5])} vs {_pct(u['base'])}: "
-                  f"{_met(ours['mean'][i5] >= u['base'])}; at 20/class "
+                  f"{met(ours['mean'][i5] >= u['base'])}; at 20/class "
                   f"{_pct(ours['mean'][i20])} vs {_pct(u['base'])}: "
-                  f"{_met(ours['mean'][i20] >= u['base'])}. Worst subject: {worst[0]} "
+                  f"{met(ours['mean'][i20] >= u['base'])}. Worst subject: {worst[0]} "
                   f"({_pct(worst[1]['base'])} -> {_pct(worst[1]['ours'][i20])} at 20/class)."]
         best_base = [max(u["methods"][m]["mean"][i] for m in u["methods"] if m != "ours")
                      for i in range(len(BUDGETS))]
         beats = [k for k, a, b in zip(BUDGETS, ours["mean"], best_base) if a + 1e-12 < b]
         L += [f"At least as accurate as the better baseline at every budget: "
-              f"{_met(not beats)}" + (f" (behind at {', '.join(map(str, beats))}/class)"
+              f"{met(not beats)}" + (f" (behind at {', '.join(map(str, beats))}/class)"
                                       if beats else "") + ".", "",
               "| subject | base (range over seeds) | oracle | " +
               " | ".join(f"ours {k}" for k in BUDGETS) + " | nearest-mean 20 | knn 20 |",
@@ -235,10 +232,10 @@ def render(users, classes, hyper_text, train_table, seconds) -> str:
         o = c["methods"]["ours"]
         drop = c["base_old"] - o["old"][-1]
         verdicts.append(f"{name}: new classes {_pct(o['new'][-1])}% after 20 (goal >= "
-                        f"{100 * GOALS[new_goal]:.0f}%: {_met(o['new'][-1] >= GOALS[new_goal])}), "
+                        f"{100 * GOALS[new_goal]:.0f}%: {met(o['new'][-1] >= GOALS[new_goal])}), "
                         f"old classes {_pct(c['base_old'])} -> {_pct(o['old'][-1])}, drop "
                         f"{100 * drop:.1f} points (goal <= {100 * GOALS[drop_goal]:.0f}: "
-                        f"{_met(drop <= GOALS[drop_goal] + 1e-12)})")
+                        f"{met(drop <= GOALS[drop_goal] + 1e-12)})")
     L += ["", "Old classes: base accuracy on them before learning, then after 1, 5, 20 "
           "examples of each new class. " + "; ".join(verdicts) + ".", ""]
     return "\n".join(L)

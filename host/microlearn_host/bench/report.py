@@ -11,24 +11,16 @@ import platform
 
 from . import models as bench_models
 from ..board import profiles as boards
-from ..board.progress import stage
-from ..board.runner import run_body as _run_body
+from .runs import MHZ, run_body, try_run as _try
 
 DOC = os.path.join(boards.ROOT, "docs", "benchmarks.md")
 TARGETS = ("unix", "unix32", "m0")
-MHZ = 125  # RP2040 clock: instructions / MHZ ~ microseconds at one instruction per cycle
 GOAL_RATIO = 30
 
 
 def rate_unit(unit):
     """The unit column's text for a board clock unit ("us" on unix, else instructions)."""
     return "M MAC/s (higher is better)" if unit == "us" else "instr/MAC (lower is better)"
-
-
-def run_body(target, body, files=None):
-    """runner.run_body with a progress line per board run (QEMU runs take seconds to minutes)."""
-    with stage("bench: %s on %s" % (body[:-3], target)):
-        return _run_body(target, body, files)
 
 
 def _rate(pair, unit):
@@ -45,15 +37,6 @@ def _ratio(v):
         return "-"
     r = (v["plain"][0] / v["plain"][1]) / (v["viper"][0] / v["viper"][1])
     return "%.0fx" % r + ("" if r >= GOAL_RATIO else " (goal %dx)" % GOAL_RATIO)
-
-
-def _try(target, body, files=None):
-    """run_body, or the first line of the failure (a section reports it; the run goes on)."""
-    try:
-        return run_body(target, body, files), None
-    except Exception as e:  # a target not built, a board error, a device traceback
-        lines = [l.strip() for l in str(e).splitlines() if l.strip()]
-        return None, (lines[-1] if lines else type(e).__name__)[:120]
 
 
 def dot_table(results):
