@@ -131,7 +131,7 @@ def sections(lrn):
     """(meta ints, sections) of the state file, in the order docs/format.md gives."""
     meta = (lrn.D, lrn.max_classes, lrn.slots, len(lrn.names), lrn.steps, lrn.updates,
             (lrn._rh << 16) | lrn._rl, lrn._rr, lrn.replay, lrn.eta, _GAMMA,
-            lrn.lr_bias, lrn.lr_bias_shift, lrn.count)
+            lrn._pu[5], lrn._pu[6], lrn.count)  # the bias step (lr_bias, its shift)
     return meta, [lrn.names, lrn.wm, lrn.bm, lrn.mult, lrn.shift, lrn.fill, lrn.seen,
                   lrn.buffer, lrn.mu_sum]
 

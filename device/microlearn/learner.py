@@ -75,7 +75,6 @@ class Learner:
         if self._new[0] < 1 << 30:
             raise ValueError("the last layer's multiplier %d is not normalised" % self._new[0])
         w, we, lrb, lbs = _h.rates(scale[0], scale[1], self._new[0], self._new[1], eta)
-        self.lr_bias, self.lr_bias_shift = lrb, lbs
         bl = min((1 << 22) - 1, (0x7FFFFFFF >> sh) - 510 * 127 * d)
         if bl < 1:
             raise ValueError("embedding of %d bytes with shift %d: the head's int32 accumulator "

@@ -94,32 +94,28 @@ def rates(out_scale_bits, mult, shift, eta):
     e = -41 - shift - es                           # acc per unit of g/256: eta * am * 2**e
     w, a = norm((16 - GAMMA) * eta * am, 15)
     b, bs = norm(GAMMA * eta * am, 12)
-    ls = 4 - e - bs
-    while ls < 1 and b < 4096:
-        b <<= 1
-        ls += 1
-    if ls < 1:
-        ls = 1
-    while ls > 30:
-        b >>= 1
-        ls -= 1
-    return w, e - 4 + a, b, ls
+    return (w, e - 4 + a) + _shift_range(b, 4 - e - bs, 4096)
 
 
 def step_rate(n2, w, we):
     """(lr, lr_shift) of one SGD step on an embedding of squared norm n2 > 0."""
     n, b = norm(n2, 15)
-    lr = (w << 11) // n
-    ls = 11 + b - we
-    while ls < 1 and lr < 2048:
-        lr <<= 1
+    return _shift_range((w << 11) // n, 11 + b - we, 2048)
+
+
+def _shift_range(m, ls, cap):
+    """(m, ls) for the rate m / 2**ls with ls in 1..30, as the device kernels take it: m
+    doubles while ls < 1 and m < cap (beyond, the rate is capped at ls = 1), halves while
+    ls > 30."""
+    while ls < 1 and m < cap:
+        m <<= 1
         ls += 1
     if ls < 1:
         ls = 1
     while ls > 30:
-        lr >>= 1
+        m >>= 1
         ls -= 1
-    return lr, ls
+    return m, ls
 
 
 class LearnerTwin:
