@@ -5,12 +5,14 @@
 # plus the running mean of the inputs): the head sees xc = s8(e) - mz.
 # p of update() = [D, n, y, LR, LS, LRB, LBS, WLIM, BLIM]: n classes, y the true
 # class, LR/LS and LRB/LBS the weight and bias learning rates (rate / 2**shift),
-# WLIM and BLIM the clamps of the Q8 master weights (127 * 256) and biases.
+# WLIM and BLIM the clamps of the Q8 master weights (at most 127 * 256: then w8 needs
+# no clamp of its own) and biases.
 # p of recentre() = [D, n, BLIM].
 
 
-def update(e, wm, w8, q, bm, bias, mz, p):
-    """One SGD step of softmax cross-entropy on embedding e with true class y, given q
+def update(xc, wm, w8, q, bm, bias, mz, p):
+    """One SGD step of softmax cross-entropy on the centred embedding xc (as rate() leaves
+    it) with true class y, given q
     (int8 probabilities of the n classes): per class k, g = p256[k] - 256 [k == y];
     wm[k] -= round(g * xc * LR / 2**LS), clamped; bm[k] likewise; w8 and the kernel bias
     (true bias minus w8 . mz, folded as the FC kernel expects) refreshed."""
@@ -33,18 +35,13 @@ def update(e, wm, w8, q, bm, bias, mz, p):
         base = k * d
         fs = 0
         for j in range(d):
-            xc = ((e[j] ^ 0x80) - 0x80) - mz[j]
-            v = wm[base + j] - ((gl * xc + half) >> ls)
+            v = wm[base + j] - ((gl * xc[j] + half) >> ls)
             if v > wl:
                 v = wl
             elif v < -wl:
                 v = -wl
             wm[base + j] = v
-            w = (v + 128) >> 8
-            if w > 127:
-                w = 127
-            elif w < -127:
-                w = -127
+            w = (v + 128) >> 8  # in -127..127 as WLIM <= 127 * 256
             w8[base + j] = w & 0xFF
             fs += w * mz[j]
         b = bm[k] - ((g * lrb + hb) >> lbs)
@@ -90,20 +87,38 @@ def recentre(w8, dmu, bm, bias, mz, p):
         bias[k] = ((b + 128) >> 8) - fs
 
 
+def centre(e, ms, dmu, mz, d, zp, cnt):
+    """Add e to the sums ms of the inputs' xe = s8(e) - zp (cnt of them with e); mz = zp + mu
+    with mu = floor(ms / cnt), dmu its move. Returns nonzero if mu moved."""
+    moved = 0
+    for j in range(d):
+        s = ms[j] + ((e[j] ^ 0x80) - 0x80) - zp
+        ms[j] = s
+        m = s // cnt
+        t = m + zp - mz[j]
+        dmu[j] = t
+        moved |= t
+        mz[j] = zp + m
+    return moved
+
+
 def copy8(dst, src, doff, soff, n):
     """dst[doff:doff + n] = src[soff:soff + n], bytes, without a slice object."""
     for i in range(n):
         dst[doff + i] = src[soff + i]
 
 
-def rate(e, mz, pu, pw):
-    """The step's learning rate: with n2 = sum of xc**2 (< 2**30 for D <= 4096), writes
+def rate(e, mz, pu, pw, xc):
+    """The step's centred input xc = s8(e) - mz (into xc) and learning rate: with
+    n2 = sum of xc**2 (< 2**30 for D <= 4096), writes
     pu[3], pu[4] = lr, ls with lr / 2**ls ~ W * 2**we / n2 (pw = [W, we]), ls in 1..30;
     returns 0 (nothing written) when n2 is 0, else 1. Small ints only."""
     n = 0
     for j in range(pu[0]):
-        xc = ((e[j] ^ 0x80) - 0x80) - mz[j]
-        n += xc * xc
+        v = ((e[j] ^ 0x80) - 0x80) - mz[j]
+        xc[j] = v
+        n += v * v
+
     if n == 0:
         return 0
     b = 0  # n2 ~ n * 2**b, 2**14 <= n < 2**15

@@ -11,7 +11,7 @@ import micropython
 
 
 @micropython.viper
-def update(e: ptr8, wm: ptr32, w8: ptr8, q: ptr8, bm: ptr32, bias: ptr32, mz: ptr32, p: ptr32):
+def update(xc: ptr32, wm: ptr32, w8: ptr8, q: ptr8, bm: ptr32, bias: ptr32, mz: ptr32, p: ptr32):
     s31 = 1
     s31 = s31 << 31
     d = p[0]
@@ -38,18 +38,13 @@ def update(e: ptr8, wm: ptr32, w8: ptr8, q: ptr8, bm: ptr32, bias: ptr32, mz: pt
             fs = 0
             while i < end:
                 m = (mz[j] ^ s31) - s31
-                xc = ((e[j] ^ 0x80) - 0x80) - m
-                v = ((wm[i] ^ s31) - s31) - ((gl * xc + half) >> ls)
+                v = ((wm[i] ^ s31) - s31) - ((gl * ((xc[j] ^ s31) - s31) + half) >> ls)
                 if v > wl:
                     v = wl
                 elif v < 0 - wl:
                     v = 0 - wl
                 wm[i] = v
-                w = (v + 128) >> 8
-                if w > 127:
-                    w = 127
-                elif w < -127:
-                    w = -127
+                w = (v + 128) >> 8  # in -127..127: |v| <= wl <= 127 * 256
                 w8[i] = w & 0xFF
                 fs += w * m
                 i += 1
@@ -106,6 +101,27 @@ def recentre(w8: ptr8, dmu: ptr32, bm: ptr32, bias: ptr32, mz: ptr32, p: ptr32):
 
 
 @micropython.viper
+def centre(e: ptr8, ms: ptr32, dmu: ptr32, mz: ptr32, d: int, zp: int, cnt: int) -> int:
+    s31 = 1
+    s31 = s31 << 31
+    moved = 0
+    j = 0
+    while j < d:
+        s = ((ms[j] ^ s31) - s31) + ((e[j] ^ 0x80) - 0x80) - zp
+        ms[j] = s
+        if s >= 0:
+            m = s // cnt
+        else:
+            m = 0 - ((cnt - 1 - s) // cnt)
+        t = m + zp - ((mz[j] ^ s31) - s31)
+        dmu[j] = t
+        moved |= t
+        mz[j] = zp + m
+        j += 1
+    return moved
+
+
+@micropython.viper
 def copy8(dst: ptr8, src: ptr8, doff: int, soff: int, n: int):
     i = 0
     while i < n:
@@ -114,15 +130,16 @@ def copy8(dst: ptr8, src: ptr8, doff: int, soff: int, n: int):
 
 
 @micropython.viper
-def rate(e: ptr8, mz: ptr32, pu: ptr32, pw: ptr32) -> int:
+def rate(e: ptr8, mz: ptr32, pu: ptr32, pw: ptr32, xc: ptr32) -> int:
     s31 = 1
     s31 = s31 << 31
     d = pu[0]
     n = 0
     j = 0
     while j < d:
-        xc = ((e[j] ^ 0x80) - 0x80) - ((mz[j] ^ s31) - s31)
-        n += xc * xc
+        v = ((e[j] ^ 0x80) - 0x80) - ((mz[j] ^ s31) - s31)
+        xc[j] = v
+        n += v * v
         j += 1
     if n == 0:
         return 0

@@ -18,6 +18,7 @@ _update = _lk.update
 _recentre = _lk.recentre
 _copy8 = _lk.copy8
 _rate = _lk.rate
+_centre_k = _lk.centre
 
 _WLIM = const(32512)  # 127 * 256: master weights stay in the int8 range
 _D_MAX = const(4096)  # sum(xc**2) <= 510**2 * D stays a small int on every board
@@ -92,7 +93,7 @@ class Learner:
             self.buffer = bytearray(cm * slots * d)
             self.mu_sum = array("i", bytes(4 * d))  # sum of the inputs' xe: their mean mu
             self._mz = array("i", bytes(4 * d))  # zp_e + mu: what the head subtracts
-            self._dmu = array("i", bytes(4 * d))
+            self._dmu = array("i", bytes(4 * d))  # mu's move; in _train, the centred input
             self._e = bytearray(d)  # the example's embedding
             self._r = bytearray(d)  # a replayed one
             self._lg = bytearray(cm)  # logits
@@ -159,21 +160,7 @@ class Learner:
         if c < 0:
             c = _h.imprint(self, label)
         self._store(c, e)
-        self._sgd(e, c)
-        fill = self.fill  # one name a line: a 4-tuple assignment would build a tuple
-        n = len(self.names)
-        d = self.D
-        k = self.slots
-        r = self._r
-        for _ in range(self.replay):
-            c = self._rr
-            for _ in range(n):
-                if fill[c] > 0:
-                    break
-                c = c + 1 if c + 1 < n else 0
-            self._rr = c + 1 if c + 1 < n else 0
-            _copy8(r, self.buffer, 0, (c * k + self._rand() % fill[c]) * d, d)
-            self._sgd(r, c)
+        self._train(e, c)
         self.steps += 1
         self.updates += 1 + self.replay
 
@@ -184,15 +171,61 @@ class Learner:
         self._centre(e)
         self._store(c, e)
 
-    def _sgd(self, e, y):
-        """One normalised SGD step: the logits move by eta/16 nats times the softmax
-        error whatever the embedding's norm (docs/learner.md, section 5)."""
-        if not _rate(e, self._mz, self._pu, self._pw):  # sets the step's lr, ls in _pu
-            return  # the example is the mean of the inputs: nothing to learn from
-        self._fc(e, self.w8, self.bias, self.mult, self.shift, self._lg, self._pfc)
-        self._sm(self._lg, self._q, self._psm, self._tab)
-        self._pu[2] = y
-        _update(e, self.wm, self.w8, self._q, self.bm, self.bias, self._mz, self._pu)
+    def _train(self, e, y):
+        """Normalised SGD steps (docs/learner.md, section 5), each moving the logits by
+        eta/16 nats times the softmax error whatever the embedding's norm: one on (e, y), then
+        `replay` on stored examples, their classes taken in turn. Everything the loop touches
+        is a local: an attribute lookup per kernel argument cost more than the step's FC."""
+        fc = self._fc  # one name a line: a 4-tuple assignment would build a tuple
+        sm = self._sm
+        w8 = self.w8
+        wm = self.wm
+        bias = self.bias
+        bm = self.bm
+        mult = self.mult
+        shift = self.shift
+        lg = self._lg
+        q = self._q
+        mz = self._mz
+        pu = self._pu
+        pw = self._pw
+        pfc = self._pfc
+        psm = self._psm
+        tab = self._tab
+        buf = self.buffer
+        fill = self.fill
+        r = self._r
+        xc = self._dmu  # free between _centre() calls: the step's centred input
+        n = len(self.names)
+        d = self.D
+        k = self.slots
+        h = self._rh
+        lo = self._rl
+        x = e
+        c = y
+        for i in range(self.replay + 1):
+            if i:  # a stored example of the next class that has one
+                c = self._rr
+                for _ in range(n):
+                    if fill[c] > 0:
+                        break
+                    c = c + 1 if c + 1 < n else 0
+                self._rr = c + 1 if c + 1 < n else 0
+                h ^= ((h << 13) | (lo >> 3)) & 0xFFFF  # _rand() on locals: no method call
+                lo ^= (lo << 13) & 0xFFFF
+                lo ^= h >> 1
+                h ^= ((h << 5) | (lo >> 11)) & 0xFFFF
+                lo ^= (lo << 5) & 0xFFFF
+                _copy8(r, buf, 0, (c * k + ((h << 14) | (lo >> 2)) % fill[c]) * d, d)
+                x = r
+            if not _rate(x, mz, pu, pw, xc):  # the step's lr, ls into pu, x - mz into xc
+                continue  # x is the mean of the inputs: nothing to learn from
+            fc(x, w8, bias, mult, shift, lg, pfc)
+            sm(lg, q, psm, tab)
+            pu[2] = c
+            _update(xc, wm, w8, q, bm, bias, mz, pu)
+        self._rh = h
+        self._rl = lo
 
     def _centre(self, e):
         """Add e to the running mean mu of the inputs (the head learns on xe - mu: a ReLU
@@ -201,21 +234,9 @@ class Learner:
         if self.count >= _MU_MAX:
             return
         self.count += 1
-        cnt = self.count
-        zp = self._zp
-        ms = self.mu_sum  # one name a line: a 4-tuple assignment would build a tuple
-        dmu = self._dmu
-        mz = self._mz
-        moved = 0
-        for j in range(self.D):
-            s = ms[j] + ((e[j] ^ 0x80) - 0x80) - zp
-            ms[j] = s
-            m = s // cnt  # mu[j]; mz holds zp + mu
-            dmu[j] = m + zp - mz[j]
-            moved |= dmu[j]
-            mz[j] = zp + m
+        moved = _centre_k(e, self.mu_sum, self._dmu, self._mz, self.D, self._zp, self.count)
         if moved:
-            _recentre(self.w8, dmu, self.bm, self.bias, mz, self._pr)
+            _recentre(self.w8, self._dmu, self.bm, self.bias, self._mz, self._pr)
 
     def _rand(self):
         """xorshift32 (13, 17, 5) on two 16-bit halves, so no int outgrows a small

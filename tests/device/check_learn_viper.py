@@ -30,7 +30,7 @@ def rbytes(n, mode):
 
 bad = []
 alloc = []
-counts = [0, 0, 0, 0]
+counts = [0, 0, 0, 0, 0]
 WL = 127 * 256
 
 
@@ -92,10 +92,11 @@ def update_case(case, extreme):
         q = rbytes(n, 2)
         lr, ls, lrb, lbs = rint(1, 64), rint(1, 12), rint(1, 4096), rint(1, 12)
     mz = rmz(d, extreme)
+    xc = array("i", [((e[j] ^ 0x80) - 0x80) - mz[j] for j in range(d)])  # as rate() leaves it
     p = array("i", [d, n, y, lr, ls, lrb, lbs, WL, bl])
     b = copies(a)
-    locked("update", lv.update, e, a[0], a[1], q, a[2], a[3], mz, p)
-    lp.update(e, b[0], b[1], q, b[2], b[3], mz, p)
+    locked("update", lv.update, xc, a[0], a[1], q, a[2], a[3], mz, p)
+    lp.update(xc, b[0], b[1], q, b[2], b[3], mz, p)
     counts[0] += 1
     same("update", case, a, b)
 
@@ -148,23 +149,27 @@ for case in range(60):  # rate: extremes are the largest D the Learner takes wit
                      else rint(-45, 5)])
     pa = array("i", [d, 0, 0, -1, -1, 0, 0, 0, 0])
     pb = array("i", pa)
+    xa = array("i", bytes(4 * d))
+    xb = array("i", bytes(4 * d))
     got = -1
     micropython.heap_lock()
     try:
-        got = lv.rate(e, mz, pa, pw)
+        got = lv.rate(e, mz, pa, pw, xa)
     except MemoryError:
         alloc.append("rate")
     finally:
         micropython.heap_unlock()
-    want = lp.rate(e, mz, pb, pw)
+    want = lp.rate(e, mz, pb, pw, xb)
     counts[3] += 1
-    if (got != want or pa != pb) and len(bad) < 5:
+    if (got != want or pa != pb or xa != xb) and len(bad) < 5:
         bad.append("rate case %d: viper %d %r, plain %d %r" % (case, got, list(pa), want,
                                                                list(pb)))
     n2 = 0
     for j in range(d):
         xc = ((e[j] ^ 0x80) - 0x80) - mz[j]
         n2 += xc * xc
+        if xb[j] != xc and len(bad) < 5:
+            bad.append("rate case %d: centred input %d is %d, want %d" % (case, j, xb[j], xc))
     if (want == 0) != (n2 == 0) and len(bad) < 5:
         bad.append("rate case %d: returned %d for n2 = %d" % (case, want, n2))
     if want and 1 < pb[4] < 30 and len(bad) < 5:  # not clamped: lr / 2**ls ~ W * 2**we / n2
@@ -172,7 +177,39 @@ for case in range(60):  # rate: extremes are the largest D the Learner takes wit
         if not 0.999 < r < 1.001:
             bad.append("rate case %d: lr / 2**ls is %f x W * 2**we / n2" % (case, r))
 
-result("cases (update, copy8, recentre, rate)", counts)
+for case in range(60):  # centre: sums at +-(2**20 inputs of +-255), counts 1 and 2**20
+    d = rint(1, 40)
+    e = rbytes(d, rnd() % 3)
+    zp = rint(-128, 127)
+    cnt = (1, 1 << 20, rint(1, 50))[case % 3]
+    lim = 255 * cnt
+    ms = array("i", [(lim - 255, 255 - lim, rint(-lim, lim))[rnd() % 3] for _ in range(d)])
+    mz = rmz(d, case & 1)
+    a = (array("i", ms), array("i", bytes(4 * d)), array("i", mz))
+    b = (array("i", ms), array("i", bytes(4 * d)), array("i", mz))
+    got = None
+    micropython.heap_lock()
+    try:
+        got = lv.centre(e, a[0], a[1], a[2], d, zp, cnt)
+    except MemoryError:
+        alloc.append("centre")
+    finally:
+        micropython.heap_unlock()
+    want = lp.centre(e, b[0], b[1], b[2], d, zp, cnt)
+    counts[4] += 1
+    if (bool(got) != bool(want) or a != b) and len(bad) < 5:
+        bad.append("centre case %d: viper %r %r, plain %r %r" % (case, got, a, want, b))
+    for j in range(d):  # independent: mu = floor(sum / cnt), and the move reported
+        s = ms[j] + ((e[j] ^ 0x80) - 0x80) - zp
+        m = (s - (s % cnt)) // cnt
+        if (b[0][j], b[2][j], b[1][j]) != (s, zp + m, zp + m - mz[j]) and len(bad) < 5:
+            bad.append("centre case %d: element %d is %r, want sum %d mu %d"
+                       % (case, j, (b[0][j], b[2][j], b[1][j]), s, m))
+            break
+    if bool(want) != any(b[1]) and len(bad) < 5:
+        bad.append("centre case %d: returned %r with moves %r" % (case, want, b[1]))
+
+result("cases (update, copy8, recentre, rate, centre)", counts)
 check("viper learn loops do not allocate", not alloc, ", ".join(alloc))
-check("viper == twin on update, recentre, copy8 and rate", not bad, "; ".join(bad))
+check("viper == twin on update, recentre, copy8, rate and centre", not bad, "; ".join(bad))
 done()
