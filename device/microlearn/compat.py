@@ -24,3 +24,14 @@ def native_learn():
     except (ImportError, SyntaxError, ValueError):
         return None
     return learn_viper
+
+
+try:
+    from time import ticks_add, ticks_diff
+except ImportError:  # the QEMU boards' minimal firmware has no time module (their loops
+    # pass in their own clock): the same arithmetic, on MicroPython's 2**30 ticks period
+    def ticks_add(t, delta):
+        return (t + delta) & 0x3FFFFFFF
+
+    def ticks_diff(t1, t0):
+        return ((t1 - t0 + 0x20000000) & 0x3FFFFFFF) - 0x20000000
