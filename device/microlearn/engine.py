@@ -110,7 +110,7 @@ class Model:
             if layers[i][0] == mf.FC:
                 self._emb_layer = i
         self._emb = None
-        self._outs = [None, None, None, None]  # the out= buffers last checked, per method
+        self._outs = [None, None, None, None, None]  # the out= buffers last checked, per method
         gc.collect()
 
     def _step(self, i, L, fm, am, raw):
@@ -229,6 +229,14 @@ class Model:
             return res
         self._check_out(3, out, len(res), False)
         out[:] = res
+        return out
+
+    def copy_input(self, out):
+        """Copy the int8 input tensor of the last run (float input as the model quantized
+        it) into `out`, a bytearray of input_size bytes: that input, learned later,
+        gives the same embedding."""
+        self._check_out(4, out, self.input_size, False)
+        out[:] = self._tv[0]
         return out
 
     def head(self):
