@@ -90,7 +90,7 @@ class App:
         if not self.budget.ask(_q.score(self.kind, q, n, self._rnd >> 8)):
             self.out("%s %d%%" % (lrn.names[best], ((q[best] ^ 0x80) * 100 + 128) >> 8))
             return 0
-        lrn.model.copy_input(self._x)
+        lrn.model.quantize(x, self._x)
         order = self._order
         del order[:]
         for c in range(n):  # insertion by probability, most likely first (ties: lower index)

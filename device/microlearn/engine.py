@@ -231,12 +231,13 @@ class Model:
         out[:] = res
         return out
 
-    def copy_input(self, out):
-        """Copy the int8 input tensor of the last run (float input as the model quantized
-        it) into `out`, a bytearray of input_size bytes: that input, learned later,
-        gives the same embedding."""
+    def quantize(self, x, out):
+        """The model's int8 input for x (floats normalised and quantized as predict() does
+        it, int8 bytes as they are) copied into `out`, a bytearray of input_size bytes:
+        learned later, it gives the embedding x gives now. Runs no layer."""
         self._check_out(4, out, self.input_size, False)
-        out[:] = self._tv[0]
+        self._set_input(x)
+        out[:] = self._tv[0]  # before a run: the arena reuses the input's bytes
         return out
 
     def head(self):

@@ -2,7 +2,7 @@
 # (a sequence the Model's predict takes) when one is ready at ticks_ms time t, else None.
 #   Windower   pure: sensor samples in, sliding windows (window x channels floats) out
 #   MPU6050    an MPU-6050 accelerometer + gyro on an I2C bus, windowed as the watch task
-#   Samples    fixed inputs (int8 bytes) played one per period: recorded data, tests, demos
+#   Samples    int8 inputs (bytes or a file) played one per period: recordings, tests, demos
 from array import array
 from micropython import const
 
@@ -100,25 +100,38 @@ class MPU6050:
 
 
 class Samples:
-    """The int8 inputs in `data` (bytes, `size` each) in turn, one every period_ms."""
+    """Int8 inputs of `size` bytes in turn, one every period_ms: from `data`, bytes (loop:
+    start over at the end) or an open file read one sample at a time (a recording larger
+    than the heap). read() returns a bytearray the next call overwrites."""
 
     def __init__(self, data, size, period_ms=1000, loop=False):
-        if size < 1 or len(data) < size or len(data) % size:
-            raise ValueError("data of %d bytes is not a whole number of %d-byte samples"
-                             % (len(data), size))
-        self.data, self.size, self.period_ms, self.loop = memoryview(data), size, period_ms, loop
-        self.count = len(data) // size
+        self.file = data if hasattr(data, "readinto") else None
+        if self.file is None:
+            if size < 1 or len(data) < size or len(data) % size:
+                raise ValueError("data of %d bytes is not a whole number of %d-byte samples"
+                                 % (len(data), size))
+            self.data = memoryview(data)
+            self.count = len(data) // size
+        elif size < 1:
+            raise ValueError("sample size %d: must be >= 1" % size)
+        self.size, self.period_ms, self.loop = size, period_ms, loop
+        self._buf = bytearray(size)
         self.index = 0  # of the next sample
         self._t = None
 
     def read(self, t):
         if self._t is not None and ticks_diff(t, self._t) < self.period_ms:
             return None
-        if self.index >= self.count:
-            if not self.loop:
-                return None
-            self.index = 0
+        if self.file is not None:
+            if self.file.readinto(self._buf) != self.size:
+                return None  # the end of the file (a partial sample is not one)
+        else:
+            if self.index >= self.count:
+                if not self.loop:
+                    return None
+                self.index = 0
+            i = self.index * self.size
+            self._buf[:] = self.data[i:i + self.size]
         self._t = t
-        i = self.index
         self.index += 1
-        return self.data[i * self.size:(i + 1) * self.size]
+        return self._buf

@@ -16,10 +16,10 @@ result("target", target())
 m = microlearn.load("m.mlm")
 with open("x.bin", "rb") as f:
     xs = f.read()
-with open("y.txt") as f:
-    ys = [int(v) for v in f.read().split()]
-with open("undo.txt") as f:
-    undo = f.read().strip() == "1"
+with open("y.txt", "rb") as f:  # the QEMU boards' RAM filesystem reads bytes in text mode too
+    ys = [int(v) for v in f.read().decode().split()]
+with open("undo.txt", "rb") as f:
+    undo = f.read().decode().strip() == "1"
 
 
 class Pin:

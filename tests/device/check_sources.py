@@ -67,11 +67,17 @@ except OSError as e:
     check("the error names the address", "0x69" in str(e), str(e))
 
 src = Samples(bytes(range(12)), 4, period_ms=100)
-got = [src.read(t) for t in (0, 50, 100, 199, 200, 300)]
-equal("one sample per period, then none",
-      [None if g is None else bytes(g) for g in got],
+got = [None if g is None else bytes(g) for g in (src.read(t) for t in (0, 50, 100, 199, 200, 300))]
+equal("one sample per period, then none (copied as read: the buffer is reused)", got,
       [bytes([0, 1, 2, 3]), None, bytes([4, 5, 6, 7]), None, bytes([8, 9, 10, 11]), None])
 loop = Samples(bytes(8), 4, period_ms=0, loop=True)
 equal("loop starts over", [loop.read(t) is not None for t in range(5)], [True] * 5)
 raises("data not a whole number of samples", ValueError, Samples, bytes(10), 4)
+with open("s.bin", "wb") as f:
+    f.write(bytes(range(10)))
+with open("s.bin", "rb") as f:
+    fs = Samples(f, 4, period_ms=0)
+    equal("from a file, one sample at a time; a partial one at the end is dropped",
+          [None if g is None else bytes(g) for g in (fs.read(t) for t in range(4))],
+          [bytes([0, 1, 2, 3]), bytes([4, 5, 6, 7]), None, None])
 done()
