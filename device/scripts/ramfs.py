@@ -2,7 +2,8 @@
 # that have no filesystem of their own (the QEMU firmwares). The runner sends
 # it over the raw REPL (after a line setting _REGION), then stages .mpy modules
 # and data files into it. Staged files go into _REGION, RAM outside the GC heap,
-# so they cost no heap, as files in a real board's flash do.
+# so they cost no heap, as files in a real board's flash do; so do files the script
+# writes (one at a time; space of removed files is not reused).
 import io, os, sys
 from array import array
 from binascii import a2b_base64
@@ -67,11 +68,41 @@ class _RamFile(io.IOBase):
         self.close()
 
 
+class _RegionFile(_RamFile):
+    # A file being written straight into the region (RAM outside the heap), as a board writes
+    # flash: no heap block grows with it. Its bytes start at the region's free end; close()
+    # keeps them there. A full region is a full filesystem (ENOSPC).
+    def __init__(self, fs, key):
+        _RamFile.__init__(self, fs, key, bytearray_at(fs.base, 0), True)
+        self._start, self._n = fs.base, 0
+        fs.writing = True
+
+    def write(self, buf):
+        if isinstance(buf, (bytes, bytearray)):
+            n, src = len(buf), buf
+        else:  # an array or a memoryview of one: its bytes
+            n = _nbytes(buf)
+            src = bytearray_at(addressof(buf), n)
+        if self._start + self._n + n > self._fs.end:
+            raise OSError(28)
+        bytearray_at(self._start + self._n, n)[:] = src
+        self._n += n
+        return n
+
+    def close(self):
+        if self._w:
+            self._fs.files[self._key] = bytearray_at(self._start, self._n)
+            self._fs.base = (self._start + self._n + 3) & ~3
+            self._fs.writing = False
+            self._w = False
+
+
 class RamFS:
     def __init__(self, base=0, size=0):
         self.base, self.end = base, base + size
         self.files = {}
         self.once = set()  # modules: freed once imported, as on a board that loads .mpy into RAM
+        self.writing = False  # a _RegionFile is open: another writer goes to the heap
 
     def mount(self, readonly, mkfs):
         pass
@@ -107,6 +138,8 @@ class RamFS:
     def open(self, path, mode):
         k = path.strip("/")
         if "w" in mode:
+            if self.base < self.end and not self.writing:
+                return _RegionFile(self, k)
             return _RamFile(self, k, bytearray(), True)
         if k not in self.files:
             raise OSError(2)
