@@ -5,7 +5,7 @@ Examples:
   microlearn quantize --model build/models/digits.npz --dataset digits --out build/models/digits.qmodel.npz
   microlearn eval --model build/models/digits.qmodel.npz --dataset digits --confusion build/digits.png
   microlearn export --model build/models/digits.qmodel.npz --out build/digits.tflite
-  microlearn demo                                  train, quantize, run on the emulated RP2040 (m0)
+  microlearn demo                                  active learning with the button on the emulated RP2040 (m0)
   microlearn bench                                 measure speed and memory -> docs/benchmarks.md
   microlearn deploy --board rp2040 --port /dev/ttyACM0
   microlearn run m0 tests/device/check_dot.py      run a device script on a virtual board
@@ -49,8 +49,11 @@ def _cmd_run(args):
 
 
 def _cmd_demo(args):
-    from .demo import main as demo_main
-    return demo_main(args)
+    if args.inference:
+        from .demo import main as demo_main
+        return demo_main(args)
+    from .learn.demo import main as active_main
+    return active_main(args)
 
 
 def _cmd_bench(args):
@@ -88,6 +91,22 @@ def _args_run(s):
 
 
 def _args_demo(s):
+    s.add_argument("--user", type=int, default=3, choices=range(1, 11), metavar="1..10",
+                   help="the new user (watch subject) the base model has not seen (default 3)")
+    s.add_argument("--board", default="m0", help="virtual board the app runs on (default m0)")
+    s.add_argument("--strategy", default="margin", choices=("margin", "least", "entropy", "random"))
+    s.add_argument("--every", type=cli_args.positive_int, default=4,
+                   help="about one question per EVERY windows (default 4)")
+    s.add_argument("--errors", type=float, default=0.0,
+                   help="share of wrong answers the simulated user gives (default 0)")
+    s.add_argument("--react", type=cli_args.positive_int, default=400,
+                   help="the simulated user's reaction time, ms (default 400)")
+    s.add_argument("--period", type=cli_args.positive_int, default=1000,
+                   help="board time between windows, ms (the watch hop: 1000)")
+    s.add_argument("--passes", type=cli_args.positive_int, default=2,
+                   help="passes over the user's recordings (default 2)")
+    s.add_argument("--inference", action="store_true",
+                   help="the inference demo instead: train, quantize and run --dataset on --targets")
     s.add_argument("--dataset", default="digits", choices=("digits", "spoken-digits", "watch"))
     s.add_argument("--targets", default="unix32,m0", help="comma-separated virtual boards")
     s.add_argument("--seed", type=cli_args.nonneg_int, default=0)
@@ -96,9 +115,11 @@ def _args_demo(s):
 
 def _args_bench(s):
     s.add_argument("--targets", default="unix,unix32,m0", help="comma-separated virtual boards")
-    s.add_argument("--only", choices=("learning",),
+    s.add_argument("--only", choices=("learning", "tradeoff", "active"),
                    help="run one section (learning: the Learner on its host twin, then its cost on "
-                   "--targets, minutes) and replace it in docs/benchmarks.md")
+                   "--targets, minutes; tradeoff: its same-arm against other-arm table alone, "
+                   "~5 min; active: query strategies against random, ~5 min) and replace it "
+                   "in docs/benchmarks.md")
 
 
 def _model_cmd(name):
@@ -137,8 +158,9 @@ _COMMANDS = {
     "run": (_cmd_run, _args_run, "run a device script on a virtual board",
             "example:\n  microlearn run unix32 tests/device/check_dot.py"),
     "demo": (_cmd_demo, _args_demo,
-             "train, quantize and run the default model on the emulated boards",
-             "example:\n  microlearn demo --dataset digits --targets unix32,m0"),
+             "active learning with the button on the emulated RP2040 (or --inference)",
+             "examples:\n  microlearn demo --user 3 --every 4 --errors 0.1\n"
+             "  microlearn demo --inference --dataset digits --targets unix32,m0"),
     "bench": (_cmd_bench, _args_bench,
               "measure speed and memory on the virtual boards, write docs/benchmarks.md",
               "example:\n  microlearn bench --targets unix,unix32,m0"),
