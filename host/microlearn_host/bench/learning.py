@@ -6,6 +6,7 @@ on its bit-exact host twin (the device computes the same bits), with the baselin
   new classes digits base on 0-7 learns 8, 9; spoken-digits base on 8 words learns 2;
               <= 20 stored embeddings per old class seed the replay buffer
   baselines   nearest class mean (imprinting only) and 3-NN on the same embeddings, RAM
+  trade-off   same arm against other arm for a few learner settings (tradeoff.py)
   cost        the device Learner itself on the boards (learner_cost.py): time, heap, allocation
 Base models are cached under build/learning/bases/ (learn/bases.py): the first run trains
 60 watch models (~20 min on one core), later runs take a few minutes.
@@ -97,9 +98,24 @@ def prepare_classes(seeds=SEEDS, which=NEW_CLASSES, log=print):
         for seed in seeds:
             sc = scenario.new_classes(name, new, base_seed=seed)
             out.append((name, seed, sc, curve.base_accuracy(sc),
-                        float(np.mean(_base_pred(sc)[sc.old] == sc.y_test[sc.old]))))
+                        float(np.mean(_base_pred(sc)[sc.old] == sc.y_test[sc.old])),
+                        _ceiling(name, sc)))
             log(f"  new classes: {name} base seed {seed} ready")
     return out
+
+
+def _ceiling(name, sc):
+    """{"old", "new"}: test accuracy of the oracle head (baselines.oracle) trained on the
+    embeddings of the whole training set, every class: what a linear head on this base's
+    embedding reaches with all the data there is, the bound on old and new classes."""
+    from ..data import load
+    ds = load(name)
+    index = {str(n): i for i, n in enumerate(sc.names)}
+    y = np.array([index[str(n)] for n in ds.class_names])[ds.y_train]
+    E, _ = embed.embeddings(sc.qm, ds.x_train)
+    pred = baselines.oracle(E, y, sc.E_test, sc.y_test, embed.head(sc.qm), len(sc.names))["pred"]
+    return {"old": float(np.mean(pred[sc.old] == sc.y_test[sc.old])),
+            "new": float(np.mean(pred[~sc.old] == sc.y_test[~sc.old]))}
 
 
 def _base_pred(sc):
@@ -111,17 +127,18 @@ def _base_pred(sc):
 def run_classes(prepared, hyper=None, orders=ORDERS, budgets=(1, 5, 20),
                 methods=curve.METHODS):
     rows = []
-    for name, seed, sc, base, base_old in prepared:
+    for name, seed, sc, base, base_old, ceiling in prepared:
         for o in orders:
             res = curve.play(sc, o, curve.make_learners(sc, hyper, methods), budgets)
             rows.append({"dataset": name, "seed": seed, "order": o, "base_old": base_old,
-                         "ram": res["ram"], "acc": res["curves"]})
+                         "ceiling": ceiling, "ram": res["ram"], "acc": res["curves"]})
     return rows
 
 
 def summarize_classes(rows, name):
     R = [r for r in rows if r["dataset"] == name]
-    out = {"base_old": np.mean([r["base_old"] for r in R]), "methods": {}}
+    out = {"base_old": np.mean([r["base_old"] for r in R]), "methods": {},
+           "ceiling": {k: np.mean([r["ceiling"][k] for r in R]) for k in ("old", "new")}}
     for m in R[0]["acc"]:
         new = np.array([[a["new"] for a in r["acc"][m]] for r in R])
         old = np.array([[a["old"] for a in r["acc"][m]] for r in R])
@@ -229,22 +246,31 @@ def render(users, classes, hyper_text, train_table, seconds) -> str:
             L.append(f"| {name} | {m} | " + " | ".join(
                 f"{_pct(a)} ± {_pct(s)}" for a, s in zip(v["new"], v["new_std"])) + " | " +
                 " | ".join(_pct(a) for a in v["old"]) + f" | {v['ram']} |")
+        cl = c["ceiling"]
+        L.append(f"| {name} | ceiling: oracle head on the whole training set | | | "
+                 f"{_pct(cl['new'])} | | | {_pct(cl['old'])} | |")
         o = c["methods"]["ours"]
         drop = c["base_old"] - o["old"][-1]
         verdicts.append(f"{name}: new classes {_pct(o['new'][-1])}% after 20 (goal >= "
                         f"{100 * GOALS[new_goal]:.0f}%: {met(o['new'][-1] >= GOALS[new_goal])}), "
                         f"old classes {_pct(c['base_old'])} -> {_pct(o['old'][-1])}, drop "
                         f"{100 * drop:.1f} points (goal <= {100 * GOALS[drop_goal]:.0f}: "
-                        f"{met(drop <= GOALS[drop_goal] + 1e-12)})")
+                        f"{met(drop <= GOALS[drop_goal] + 1e-12)}; the ceiling drops "
+                        f"{100 * (c['base_old'] - cl['old']):.1f})")
     L += ["", "Old classes: base accuracy on them before learning, then after 1, 5, 20 "
-          "examples of each new class. " + "; ".join(verdicts) + ".", ""]
+          "examples of each new class. The ceiling row is a float softmax head (baselines.oracle) "
+          "trained on the embeddings of every training example of every class: it bounds what "
+          "any head on the base's frozen embedding reaches with all the data there is. " +
+          "; ".join(verdicts) + ".", ""]
     return "\n".join(L)
 
 
 def section(hyper=None, log=print, targets=learner_cost.TARGETS) -> str:
     """The markdown section, ending with the Learner's cost on `targets` (boards); 'not
     measured' with the reason when the twin is missing."""
-    return _twin_section(hyper, log) + "\n" + learner_cost.section(targets, log)
+    from . import tradeoff
+    return (_twin_section(hyper, log) + "\n" + (tradeoff.section(log) if not hyper else "") +
+            "\n" + learner_cost.section(targets, log))
 
 
 def _twin_section(hyper, log) -> str:
@@ -271,15 +297,16 @@ def hyper_text(hyper):
     return "the Learner's default hyperparameters"
 
 
-def update_doc(text, path=None) -> str:
-    """Replace this section in docs/benchmarks.md (append it when absent)."""
+def update_doc(text, path=None, title=TITLE) -> str:
+    """Replace the section `title` (this one by default) in docs/benchmarks.md (append it
+    when absent)."""
     import os
     from ..board import profiles
     path = path or os.path.join(profiles.ROOT, "docs", "benchmarks.md")
     old = open(path).read() if os.path.isfile(path) else "# Benchmarks\n"
-    if TITLE in old:
-        a = old.index(TITLE)
-        nxt = old.find("\n## ", a + len(TITLE))
+    if title in old:
+        a = old.index(title)
+        nxt = old.find("\n## ", a + len(title))
         old = old[:a] + old[nxt + 1:] if nxt >= 0 else old[:a]
     new = old.rstrip("\n") + "\n\n" + text.rstrip("\n") + "\n"
     with open(path, "w") as f:

@@ -138,8 +138,9 @@ def extra_sections(targets):
         return []
     text = goals() if callable(goals) else goals
     from .learning import section as learning
-    return ([text] if text else []) + [learning(log=lambda m: print(m, flush=True),
-                                                 targets=targets)]
+    from .active import section as active
+    log = lambda m: print(m, flush=True)  # noqa: E731
+    return ([text] if text else []) + [learning(log=log, targets=targets), active(log=log)]
 
 
 def header(targets, host, date):
@@ -172,6 +173,19 @@ def main(args):
         text = learning.section(log=lambda m: print(m, flush=True), targets=targets)
         print(text)
         print("written to", os.path.relpath(learning.update_doc(text)))
+        return 0
+    if getattr(args, "only", None) == "active":  # the active-learning section
+        from . import active
+        from .learning import update_doc
+        text = active.section(log=lambda m: print(m, flush=True))
+        print(text)
+        print("written to", os.path.relpath(update_doc(text, title=active.TITLE)))
+        return 0
+    if getattr(args, "only", None) == "tradeoff":  # one subsection of the learning section
+        from . import tradeoff
+        text = tradeoff.section(log=lambda m: print(m, flush=True))
+        print(text)
+        print("written to", os.path.relpath(tradeoff.update_doc(text)))
         return 0
     sections = [dot_section(targets), kernel_section(targets), model_section(targets)]
     sections += extra_sections(targets)

@@ -1,0 +1,119 @@
+"""`microlearn bench` section "Active learning": how many button presses each query strategy
+needs (issue #9), on the Learner's host twin with the twin of device/microlearn/query.py.
+
+Watch new users, same-arm split (as the learning section), all 10 subjects, base seed 0,
+ORDERS stream orders each. The board asks about one window in EVERY (query.Budget); a
+simulated user answers every question, right or, with ERR, wrong. The curves are averaged
+over subjects and orders first; "presses to reach random" reads that mean curve: the labels
+(questions) or button gestures a strategy needs until its accuracy reaches random
+sampling's at a budget of 10 and 20 labels per class (linear between measured points).
+Run alone: `microlearn bench --only active`.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..learn import active
+
+SUBJECTS = tuple(range(1, 11))
+ORDERS = (0, 1, 2, 3, 4)
+EVERY, PER_CLASS, ERR = 4, 20, 0.1
+BUDGETS = (10, 20)
+GOALS = {10: 0.35, 20: 0.25}  # fewer presses than random, margin or entropy
+TITLE = "## Active learning (button questions)"
+
+
+def measure(subjects=SUBJECTS, orders=ORDERS, errs=(0.0, ERR), log=print):
+    """{(strategy, err): {"acc": (runs, PER_CLASS + 1), "gestures": (runs, PER_CLASS + 1)}}"""
+    from ..data import loso
+    from ..learn import scenario
+    runs = {}
+    for s in subjects:
+        sc = scenario.watch_user(s, "same-arm", 0)
+        u = loso.user_data(s, "same-arm")
+        for err in errs:
+            for k in active.STRATEGIES:
+                for o in orders:
+                    r = active.simulate(sc, k, o, every=EVERY, per_class=PER_CLASS, err=err,
+                                        rec=u.rec_stream, start=u.start_stream)
+                    d = runs.setdefault((k, err), {"acc": [], "gestures": [], "n": []})
+                    d["n"].append(len(sc.names))
+                    for key in ("acc", "gestures"):  # a stream too short: its last value stays
+                        v = r[key] + [r[key][-1]] * (PER_CLASS + 1 - len(r[key]))
+                        d[key].append(v)
+        log(f"  active learning: subject {s} measured")
+    return {k: {key: np.array(v) for key, v in d.items()} for k, d in runs.items()}
+
+
+def reach(curve, target):
+    """The (fractional) x index where curve first reaches target (linear between points),
+    or None when it never does."""
+    c = np.asarray(curve, float)
+    for i in range(len(c)):
+        if c[i] >= target:
+            if i == 0:
+                return 0.0
+            return i - 1 + (target - c[i - 1]) / (c[i] - c[i - 1])
+    return None
+
+
+def savings(acc, gest, acc_rand, gest_rand, budget):
+    """(labels, gestures) saving against random at `budget` labels per class: 1 - mine /
+    random's; None where the strategy never reaches random's accuracy."""
+    x = reach(acc, acc_rand[budget])
+    if x is None:
+        return None, None
+    g = np.interp(x, np.arange(len(gest)), gest)
+    return 1 - x / budget, 1 - g / gest_rand[budget]
+
+
+def render(res, errs=(0.0, ERR), seconds=0.0) -> str:
+    from .runs import met
+    mean = {k: {key: v.mean(0) for key, v in d.items()} for k, d in res.items()}
+    n_runs = len(next(iter(res.values()))["acc"])
+    L = [TITLE, "", __doc__.split("\n\n")[1].replace("\n", " ").replace(
+        "EVERY", str(EVERY)).replace("ERR", f"{100 * ERR:.0f}%").replace(
+        "ORDERS", str(len(ORDERS))), "",
+        f"{n_runs} runs per row. Section took {seconds:.0f} s.", "",
+        "| strategy | wrong answers | accuracy at 0 / 1 / 5 / 10 / 20 labels per class | "
+        "gestures per label | labels to reach random at 10 (saving) | at 20 (saving) | "
+        "gestures saving at 10 / 20 |", "|---|---|---|---|---|---|---|"]
+    verdict = {}
+    for err in errs:
+        r = mean[("random", err)]
+        for k in active.STRATEGIES:
+            m = mean[(k, err)]
+            cells = []
+            gs = []
+            for b in BUDGETS:
+                sl, sg = savings(m["acc"], m["gestures"], r["acc"], r["gestures"], b)
+                x = reach(m["acc"], r["acc"][b])
+                cells.append("never" if sl is None else f"{x:.1f} ({100 * sl:+.0f}%)")
+                gs.append("-" if sg is None else f"{100 * sg:+.0f}%")
+                if err == 0 and k in ("margin", "entropy"):
+                    verdict.setdefault(b, []).append(sl if sl is not None else -1.0)
+            L.append(f"| {k} | {100 * err:.0f}% | " + " / ".join(
+                f"{100 * m['acc'][i]:.1f}" for i in (0, 1, 5, 10, 20)) +
+                f" | {m['gestures'][-1] / (PER_CLASS * m['n']):.2f} | {cells[0]} | {cells[1]} | "
+                f"{gs[0]} / {gs[1]} |")
+    L += [""]
+    goal = [f"at {b}/class the better of margin and entropy saves {100 * max(v):.0f}% of "
+            f"random's labels (goal >= {100 * GOALS[b]:.0f}%: {met(max(v) >= GOALS[b])})"
+            for b, v in sorted(verdict.items())]
+    L.append("Goals: " + "; ".join(goal) + ".")
+    if ERR in errs:
+        clean = mean[("random", 0.0)]["acc"][-1] if ("random", 0.0) in mean else None
+        worst = min(mean[(k, ERR)]["acc"][-1] for k in ("margin", "entropy"))
+        L.append(f"With {100 * ERR:.0f}% wrong answers: margin and entropy end at >= "
+                 f"{100 * worst:.1f}%, random with the same errors at "
+                 f"{100 * mean[('random', ERR)]['acc'][-1]:.1f}%" +
+                 (f", random with right answers at {100 * clean:.1f}% (goal: no worse than "
+                  f"that minus 1 point: {met(worst >= clean - 0.01)})" if clean else "") + ".")
+    return "\n".join(L) + "\n"
+
+
+def section(log=print) -> str:
+    import time
+    t0 = time.perf_counter()
+    res = measure(log=log)
+    return render(res, seconds=time.perf_counter() - t0)

@@ -1,0 +1,48 @@
+"""The active-learning bench (bench/active.py): reading presses off the mean curves, the
+goal verdicts from canned curves, and one real subject on the twin."""
+import numpy as np
+
+from microlearn_host.bench import active as A
+from microlearn_host.learn import active
+
+
+def test_reach_reads_between_points():
+    assert abs(A.reach([0.5, 0.6, 0.8], 0.7) - 1.5) < 1e-12  # float rounding of 0.7 - 0.6
+    assert A.reach([0.5, 0.6, 0.8], 0.5) == 0.0
+    assert A.reach([0.5, 0.6, 0.8], 0.81) is None
+
+
+def _res(slope, gest_per_label, n=7, runs=3):
+    k = np.arange(A.PER_CLASS + 1)
+    acc = np.tile(0.8 + slope * k, (runs, 1))
+    gest = np.tile(gest_per_label * n * k, (runs, 1))
+    return {"acc": acc, "gestures": gest, "n": np.full(runs, n)}
+
+
+def test_savings_and_verdicts():
+    r = _res(0.005, 1.0)
+    m = _res(0.01, 1.2)
+    sl, sg = A.savings(m["acc"][0], m["gestures"][0], r["acc"][0], r["gestures"][0], 10)
+    assert abs(sl - 0.5) < 1e-9 and abs(sg - 0.4) < 1e-9  # 5 labels for random's 10
+    res = {(k, e): (m if k in ("margin", "entropy") else r)
+           for k in active.STRATEGIES for e in (0.0, A.ERR)}
+    text = A.render(res)
+    assert "at 10/class the better of margin and entropy saves 50% of random's labels " \
+           "(goal >= 35%: met)" in text
+    assert "at 20/class the better of margin and entropy saves 50%" in text
+    slow = dict(res)
+    slow[("margin", 0.0)] = slow[("entropy", 0.0)] = _res(0.004, 1.0)  # never reaches random
+    text = A.render(slow)
+    assert "| margin | 0% |" in text and "| never |" in text
+    assert "(goal >= 35%: **not met**)" in text
+    assert "random with right answers at 90.0% (goal: no worse than that minus 1 point: met)" \
+        in A.render(res)
+
+
+def test_one_subject_on_the_twin():
+    res = A.measure(subjects=(3,), orders=(0,), errs=(0.0,), log=lambda *a: None)
+    assert set(res) == {(k, 0.0) for k in active.STRATEGIES}
+    for d in res.values():
+        assert d["acc"].shape == (1, A.PER_CLASS + 1)
+        assert d["gestures"][0, 1] >= 7  # 7 labels take at least 7 gestures
+    assert res[("margin", 0.0)]["acc"][0, -1] > res[("margin", 0.0)]["acc"][0, 0]
