@@ -46,3 +46,12 @@ def test_one_subject_on_the_twin():
         assert d["acc"].shape == (1, A.PER_CLASS + 1)
         assert d["gestures"][0, 1] >= 7  # 7 labels take at least 7 gestures
     assert res[("margin", 0.0)]["acc"][0, -1] > res[("margin", 0.0)]["acc"][0, 0]
+
+
+def test_two_processes_give_the_serial_results():
+    args = dict(subjects=(3, 7), orders=(0,), errs=(0.0,), log=lambda *a: None)
+    two, one = A.measure(workers=2, **args), A.measure(workers=1, **args)
+    assert set(two) == set(one)
+    for k in one:
+        for key in ("acc", "gestures", "n"):
+            np.testing.assert_array_equal(two[k][key], one[k][key])

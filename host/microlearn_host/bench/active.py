@@ -23,26 +23,50 @@ GOALS = {10: 0.35, 20: 0.25}  # fewer presses than random, margin or entropy
 TITLE = "## Active learning (button questions)"
 
 
-def measure(subjects=SUBJECTS, orders=ORDERS, errs=(0.0, ERR), log=print):
-    """{(strategy, err): {"acc": (runs, PER_CLASS + 1), "gestures": (runs, PER_CLASS + 1)}}"""
+def _subject(job):
+    """{(strategy, err): {"acc": [runs], "gestures": [runs], "n": [runs]}} of one subject."""
     from ..data import loso
     from ..learn import scenario
+    s, orders, errs = job
+    sc = scenario.watch_user(s, "same-arm", 0)
+    u = loso.user_data(s, "same-arm")
     runs = {}
-    for s in subjects:
-        sc = scenario.watch_user(s, "same-arm", 0)
-        u = loso.user_data(s, "same-arm")
-        for err in errs:
-            for k in active.STRATEGIES:
-                for o in orders:
-                    r = active.simulate(sc, k, o, every=EVERY, per_class=PER_CLASS, err=err,
-                                        rec=u.rec_stream, start=u.start_stream)
-                    d = runs.setdefault((k, err), {"acc": [], "gestures": [], "n": []})
-                    d["n"].append(len(sc.names))
-                    for key in ("acc", "gestures"):  # a stream too short: its last value stays
-                        v = r[key] + [r[key][-1]] * (PER_CLASS + 1 - len(r[key]))
-                        d[key].append(v)
-        log(f"  active learning: subject {s} measured")
+    for err in errs:
+        for k in active.STRATEGIES:
+            for o in orders:
+                r = active.simulate(sc, k, o, every=EVERY, per_class=PER_CLASS, err=err,
+                                    rec=u.rec_stream, start=u.start_stream)
+                d = runs.setdefault((k, err), {"acc": [], "gestures": [], "n": []})
+                d["n"].append(len(sc.names))
+                for key in ("acc", "gestures"):  # a stream too short: its last value stays
+                    d[key].append(r[key] + [r[key][-1]] * (PER_CLASS + 1 - len(r[key])))
+    return runs
+
+
+def measure(subjects=SUBJECTS, orders=ORDERS, errs=(0.0, ERR), log=print, workers=2):
+    """{(strategy, err): {"acc": (runs, PER_CLASS + 1), "gestures": ..., "n": (runs,)}};
+    subjects run in `workers` processes (the machines have 2 cores)."""
+    import multiprocessing
+    jobs = [(s, tuple(orders), tuple(errs)) for s in subjects]
+    runs = {}
+    if workers > 1 and len(jobs) > 1:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            results = pool.imap(_subject, jobs)
+            for s, res in zip(subjects, results):
+                _merge(runs, res)
+                log(f"  active learning: subject {s} measured")
+    else:
+        for job in jobs:
+            _merge(runs, _subject(job))
+            log(f"  active learning: subject {job[0]} measured")
     return {k: {key: np.array(v) for key, v in d.items()} for k, d in runs.items()}
+
+
+def _merge(runs, res):
+    for key, d in res.items():
+        into = runs.setdefault(key, {"acc": [], "gestures": [], "n": []})
+        for name, v in d.items():
+            into[name].extend(v)
 
 
 def reach(curve, target):
