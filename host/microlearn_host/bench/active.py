@@ -7,6 +7,7 @@ simulated user answers every question, right or, with ERR, wrong. The curves are
 over subjects and orders first; "presses to reach random" reads that mean curve: the labels
 (questions) or button gestures a strategy needs until its accuracy reaches random
 sampling's at a budget of 10 and 20 labels per class (linear between measured points).
+The app's own heap and loop cost on the boards follow (app_cost.py).
 Run alone: `microlearn bench --only active`.
 """
 from __future__ import annotations
@@ -137,7 +138,9 @@ def render(res, errs=(0.0, ERR), seconds=0.0) -> str:
 
 
 def section(log=print) -> str:
+    """The strategies on the twin, then the app's own cost on the boards (app_cost.py)."""
     import time
+    from . import app_cost
     t0 = time.perf_counter()
     res = measure(log=log)
-    return render(res, seconds=time.perf_counter() - t0)
+    return render(res, seconds=time.perf_counter() - t0) + "\n" + app_cost.section(log=log)
