@@ -3,6 +3,7 @@
 #   Windower   pure: sensor samples in, sliding windows (window x channels floats) out
 #   MPU6050    an MPU-6050 accelerometer + gyro on an I2C bus, windowed as the watch task
 #   Samples    int8 inputs (bytes or a file) played one per period: recordings, tests, demos
+#   Lines      int8 inputs as hex lines on the USB serial link (`microlearn stream` sends them)
 from array import array
 from micropython import const
 
@@ -135,3 +136,39 @@ class Samples:
         self._t = t
         self.index += 1
         return self._buf
+
+
+class Lines:
+    """Int8 inputs of `size` bytes sent as hex text lines (`microlearn stream` sends them over
+    the USB serial link) on `stream` (default sys.stdin): read() returns one when a whole
+    line has come, else None. Text, not bytes: a raw 0x03 would be a Ctrl-C."""
+
+    def __init__(self, size, stream=None):
+        import select
+        import sys
+        self.size = size
+        self.stream = sys.stdin if stream is None else stream
+        self._poll = select.poll()
+        self._poll.register(self.stream, select.POLLIN)
+        self.buf = bytearray(size)
+        self.count = self.bad = 0
+
+    def read(self, t):
+        if not self._poll.poll(0):
+            return None
+        line = self.stream.readline()  # the sender writes whole lines: this does not wait
+        if not line:
+            return None
+        try:
+            from binascii import unhexlify
+            data = unhexlify(line.strip())
+        except ValueError:
+            data = b""
+        if len(data) != self.size:  # a garbled or foreign line: say so once per line, skip it
+            self.bad += 1
+            print("microlearn: skipped a line of %d hex digits, expected %d"
+                  % (len(line.strip()), 2 * self.size))
+            return None
+        self.buf[:] = data
+        self.count += 1
+        return self.buf

@@ -10,6 +10,7 @@ Examples:
   microlearn deploy --board rp2040 --port /dev/ttyACM0
   microlearn run m0 tests/device/check_dot.py      run a device script on a virtual board
   microlearn learn --dataset watch --user 3 --split same-arm    a new user teaches the Learner
+  microlearn stream --port /dev/ttyACM0 --model watch.mlm       a user's samples to a board's app
   microlearn boards                                list board profiles
 """
 import argparse
@@ -113,6 +114,20 @@ def _args_demo(s):
     s.add_argument("--out", help="output folder (default build/demo)")
 
 
+def _cmd_stream(args):
+    from .board.stream import main as stream_main
+    return stream_main(args)
+
+
+def _args_stream(s):
+    s.add_argument("--port", required=True, help="the board's serial port, e.g. /dev/ttyACM0")
+    s.add_argument("--model", required=True, help="the .mlm the board runs (quantizes the samples)")
+    s.add_argument("--user", type=int, default=3, choices=range(1, 11), metavar="1..10",
+                   help="whose watch windows to send (default 3)")
+    s.add_argument("--period", type=cli_args.positive_float, default=1.0,
+                   help="seconds between samples (default 1: the watch hop)")
+
+
 def _args_bench(s):
     s.add_argument("--targets", default="unix,unix32,m0", help="comma-separated virtual boards")
     s.add_argument("--only", choices=("learning", "tradeoff", "active"),
@@ -161,6 +176,9 @@ _COMMANDS = {
              "active learning with the button on the emulated RP2040 (or --inference)",
              "examples:\n  microlearn demo --user 3 --every 4 --errors 0.1\n"
              "  microlearn demo --inference --dataset digits --targets unix32,m0"),
+    "stream": (_cmd_stream, _args_stream,
+               "send a watch user's samples to a board running the app over USB serial",
+               "example:\n  microlearn stream --port /dev/ttyACM0 --model watch.mlm --user 3"),
     "bench": (_cmd_bench, _args_bench,
               "measure speed and memory on the virtual boards, write docs/benchmarks.md",
               "example:\n  microlearn bench --targets unix,unix32,m0"),
