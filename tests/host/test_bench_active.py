@@ -8,13 +8,15 @@ from microlearn_host.learn import active
 
 def test_reach_reads_between_points():
     assert abs(A.reach([0.5, 0.6, 0.8], 0.7) - 1.5) < 1e-12  # float rounding of 0.7 - 0.6
-    assert A.reach([0.5, 0.6, 0.8], 0.5) == 0.0
+    assert A.reach([0.5, 0.6, 0.8], 0.5) == 1.0  # the base (index 0) does not count
+    assert abs(A.reach([0.9, 0.6, 0.8], 0.7) - 1.5) < 1e-12  # nor a base above the target
     assert A.reach([0.5, 0.6, 0.8], 0.81) is None
 
 
 def _res(slope, gest_per_label, n=7, runs=3):
     k = np.arange(A.PER_CLASS + 1)
     acc = np.tile(0.8 + slope * k, (runs, 1))
+    acc[:, 0] = 0.9  # a base above the early curve, as in the real runs
     gest = np.tile(gest_per_label * n * k, (runs, 1))
     return {"acc": acc, "gestures": gest, "n": np.full(runs, n)}
 

@@ -71,13 +71,15 @@ def _merge(runs, res):
 
 
 def reach(curve, target):
-    """The (fractional) x index where curve first reaches target (linear between points),
-    or None when it never does."""
+    """The (fractional) labels per class at which curve (index = labels per class) first
+    reaches target after at least one label per class (linear between points), or None.
+    Index 0 (the base model) does not count: the learner's first labels, all of one
+    exercise in a recording-ordered stream, take it below the base before it climbs."""
     c = np.asarray(curve, float)
-    for i in range(len(c)):
+    for i in range(1, len(c)):
         if c[i] >= target:
-            if i == 0:
-                return 0.0
+            if i == 1 or c[i - 1] >= target:
+                return float(i)
             return i - 1 + (target - c[i - 1]) / (c[i] - c[i - 1])
     return None
 
