@@ -265,12 +265,12 @@ def render(users, classes, hyper_text, train_table, seconds) -> str:
     return "\n".join(L)
 
 
-def section(hyper=None, log=print, targets=learner_cost.TARGETS) -> str:
+def section(hyper=None, log=print, targets=learner_cost.TARGETS, extra=None) -> str:
     """The markdown section, ending with the Learner's cost on `targets` (boards); 'not
-    measured' with the reason when the twin is missing."""
-    from . import tradeoff
-    return (_twin_section(hyper, log) + "\n" + (tradeoff.section(log) if not hyper else "") +
-            "\n" + learner_cost.section(targets, log))
+    measured' with the reason when the twin is missing. extra(log) -> more subsections put
+    before the cost (report.py passes tradeoff.section: it imports this module)."""
+    return (_twin_section(hyper, log) + "\n" + (extra(log) if extra else "") + "\n" +
+            learner_cost.section(targets, log))
 
 
 def _twin_section(hyper, log) -> str:

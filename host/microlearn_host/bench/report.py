@@ -139,8 +139,10 @@ def extra_sections(targets):
     text = goals() if callable(goals) else goals
     from .learning import section as learning
     from .active import section as active
+    from .tradeoff import section as tradeoff
     log = lambda m: print(m, flush=True)  # noqa: E731
-    return ([text] if text else []) + [learning(log=log, targets=targets), active(log=log)]
+    return ([text] if text else []) + [learning(log=log, targets=targets, extra=tradeoff),
+                                       active(log=log)]
 
 
 def header(targets, host, date):
@@ -169,8 +171,9 @@ def header(targets, host, date):
 def main(args):
     targets = [t for t in args.targets.split(",") if t]
     if getattr(args, "only", None) == "learning":  # the host twin, then the Learner's cost on boards
-        from . import learning
-        text = learning.section(log=lambda m: print(m, flush=True), targets=targets)
+        from . import learning, tradeoff
+        text = learning.section(log=lambda m: print(m, flush=True), targets=targets,
+                                extra=tradeoff.section)
         print(text)
         print("written to", os.path.relpath(learning.update_doc(text)))
         return 0

@@ -34,6 +34,9 @@ INFERENCE = ("__init__", "compat", "engine", "inputs", "kernels", "kernels_viper
              "kernels_viper_pool", "lut_viper", "modelfile", "quantize_viper", "softmax_viper")
 TWINS = ("kernels_py", "kernels_py_pool", "softmax", "quantize", "learn_py")
 LEARNING = ("learner", "learn_head", "learn_viper", "learn_py", "state")
+# The active-learning app's modules: imported by microlearn.app only (bench/app_cost.py
+# measures the whole app's heap on the boards).
+APP = ("app", "ask", "button", "led", "query", "sources")
 
 
 class BudgetError(ValueError):
