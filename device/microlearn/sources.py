@@ -118,17 +118,20 @@ class Samples:
         self.size, self.period_ms, self.loop = size, period_ms, loop
         self._buf = bytearray(size)
         self.index = 0  # of the next sample
+        self.done = False  # every sample played (never, with loop)
         self._t = None
 
     def read(self, t):
-        if self._t is not None and ticks_diff(t, self._t) < self.period_ms:
+        if self.done or self._t is not None and ticks_diff(t, self._t) < self.period_ms:
             return None
         if self.file is not None:
             if self.file.readinto(self._buf) != self.size:
-                return None  # the end of the file (a partial sample is not one)
+                self.done = True  # the end of the file (a partial sample is not one)
+                return None
         else:
             if self.index >= self.count:
                 if not self.loop:
+                    self.done = True
                     return None
                 self.index = 0
             i = self.index * self.size

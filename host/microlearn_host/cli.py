@@ -106,6 +106,8 @@ def _args_demo(s):
                    help="board time between windows, ms (the watch hop: 1000)")
     s.add_argument("--passes", type=cli_args.positive_int, default=2,
                    help="passes over the user's recordings (default 2)")
+    s.add_argument("--interactive", action="store_true",
+                   help="you are the user: keys in this terminal are the button (on --board unix)")
     s.add_argument("--inference", action="store_true",
                    help="the inference demo instead: train, quantize and run --dataset on --targets")
     s.add_argument("--dataset", default="digits", choices=("digits", "spoken-digits", "watch"))
@@ -175,6 +177,7 @@ _COMMANDS = {
     "demo": (_cmd_demo, _args_demo,
              "active learning with the button on the emulated RP2040 (or --inference)",
              "examples:\n  microlearn demo --user 3 --every 4 --errors 0.1\n"
+             "  microlearn demo --interactive --board unix --period 2000\n"
              "  microlearn demo --inference --dataset digits --targets unix32,m0"),
     "stream": (_cmd_stream, _args_stream,
                "send a watch user's samples to a board running the app over USB serial",

@@ -70,6 +70,7 @@ src = Samples(bytes(range(12)), 4, period_ms=100)
 got = [None if g is None else bytes(g) for g in (src.read(t) for t in (0, 50, 100, 199, 200, 300))]
 equal("one sample per period, then none (copied as read: the buffer is reused)", got,
       [bytes([0, 1, 2, 3]), None, bytes([4, 5, 6, 7]), None, bytes([8, 9, 10, 11]), None])
+check("done once every sample is played", src.done)
 loop = Samples(bytes(8), 4, period_ms=0, loop=True)
 equal("loop starts over", [loop.read(t) is not None for t in range(5)], [True] * 5)
 raises("data not a whole number of samples", ValueError, Samples, bytes(10), 4)

@@ -12,7 +12,11 @@ from microlearn_host.learn import demo
 def _args(tmp_path, *extra):
     p = argparse.ArgumentParser()
     cli._args_demo(p)
-    return p.parse_args(["--board", "unix", "--passes", "1", "--out", str(tmp_path), *extra])
+    argv = ["--board", "unix", "--passes", "1", "--out", str(tmp_path), *extra]
+    if argv.count("--board") > 1:  # the test's own board wins
+        i = argv.index("--board")
+        del argv[i:i + 2]
+    return p.parse_args(argv)
 
 
 def _accuracy(out):
@@ -40,3 +44,38 @@ def test_wrong_answers_are_learned_as_given(tmp_path, capsys):
 def test_errors_out_of_range(tmp_path):
     with pytest.raises(ValueError, match="share of wrong answers"):
         demo.main(_args(tmp_path, "--errors", "1.5"))
+
+
+def test_interactive_keys_are_the_button(tmp_path, capsys):
+    """demo --interactive with keys sent as a person would type them: c answers yes."""
+    args = _args(tmp_path, "--interactive", "--period", "300", "--every", "1")
+    keys = [(1.5, "c"), (1.0, "c"), (1.0, "c"), (4.0, "q")]
+    assert demo.interactive(args, keys=keys) == 0
+    out = capsys.readouterr().out
+    assert out.count("Is it") >= 3 and "[true: " in out
+    learned = [l for l in out.splitlines() if l.startswith("learned ") and "answers)" in l]
+    assert len(learned) >= 2, out[-2000:]
+    assert "learned %d answers" % int(learned[-1].split("(")[1].split()[0]) in out
+
+
+def test_interactive_needs_a_unix_port(tmp_path):
+    with pytest.raises(ValueError, match="Unix port"):
+        demo.interactive(_args(tmp_path, "--interactive", "--board", "m0"))
+
+
+def test_terminal_keys_go_through_one_by_one():
+    """The terminal path of --interactive on a pseudo-terminal: keys need no Enter, q ends."""
+    import os
+    import subprocess
+    import termios
+    master, slave = os.openpty()
+    proc = subprocess.Popen(["cat"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    before = termios.tcgetattr(slave)
+    os.write(master, b"cnd q")
+    with os.fdopen(slave, "rb", buffering=0) as tty_in:
+        demo._terminal_keys(proc, tty_in)
+        assert termios.tcgetattr(tty_in.fileno()) == before  # the terminal is given back
+    proc.stdin.close()
+    assert proc.stdout.read() == b"cnd q"
+    proc.wait()
+    os.close(master)

@@ -96,19 +96,106 @@ def png(path, title, curves, board_point):
     save_png(fig, path)
 
 
+def prepare(args):
+    """(int8 base model, the user's data, the scenario, the order the board plays)."""
+    from ..data import loso
+    qm = bases.watch_base(args.user, 0)[1]
+    u = loso.user_data(args.user, "same-arm")
+    sc = scenario.watch_user(args.user, "same-arm", 0, qm=qm)
+    return qm, u, sc, stream(u, args.seed, args.passes)
+
+
+def interactive(args, keys=None):
+    """You are the user: the app runs on a Unix port (args.board) in real time and your keys
+    are its button (device/scripts/interactive_app.py says which). keys: for tests, an
+    iterable of (seconds to wait, key) sent instead of the terminal's."""
+    import subprocess
+    import sys
+    import tempfile
+    import threading
+    prof = profiles.load(args.board)
+    if "binary" not in prof:
+        raise ValueError(f"--interactive runs the app on a Unix port (unix, unix32), not "
+                         f"{args.board}: its keys go to the process")
+    qm, u, sc, order = prepare(args)
+    print(f"new user {args.user}: {len(order)} windows, one every {args.period} ms; the board "
+          f"asks about 1 in {args.every} ({args.strategy}). True classes are shown to help you.")
+    with tempfile.TemporaryDirectory() as d:
+        files = {"m.mlm": modelfile.write(qm), "x.bin": sc.xq_stream[order].tobytes(),
+                 "cfg.txt": f"{args.strategy} {args.every} {args.period}".encode()}
+        for name, data in files.items():
+            with open(os.path.join(d, name), "wb") as f:
+                f.write(data)
+        env = dict(os.environ, MICROPYPATH=os.path.join(profiles.ROOT, "device"))
+        script = os.path.join(profiles.ROOT, "device", "scripts", "interactive_app.py")
+        from ..board.runner import _heap_arg
+        proc = subprocess.Popen([prof["binary"], "-X", "heapsize=" + _heap_arg(prof), script],
+                                cwd=d, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        names = sc.names
+
+        def show():
+            n = 0
+            for line in iter(proc.stdout.readline, b""):
+                text = line.decode(errors="replace").rstrip()
+                if text.startswith("Is it") and n < len(order):
+                    text += f"   [true: {names[int(sc.y_stream[order[n]])]}]"
+                if not text.startswith("Is it") and "%" in text:
+                    n += 1  # a prediction line: one window passed
+                print(text, flush=True)
+        reader = threading.Thread(target=show, daemon=True)
+        reader.start()
+        try:
+            if keys is not None:
+                for wait, k in keys:
+                    time.sleep(wait)
+                    proc.stdin.write(k.encode())
+                    proc.stdin.flush()
+            else:
+                _terminal_keys(proc, sys.stdin)
+        except (BrokenPipeError, KeyboardInterrupt):
+            pass
+        finally:
+            try:
+                proc.stdin.write(b"q")
+                proc.stdin.close()
+            except (BrokenPipeError, OSError):
+                pass
+            proc.wait(timeout=30)
+            reader.join(timeout=5)
+    return 0 if proc.returncode == 0 else 1
+
+
+def _terminal_keys(proc, tty_in):
+    """Forward keys one by one (no Enter needed) until q or the app ends."""
+    import termios
+    import tty
+    fd = tty_in.fileno()
+    old = termios.tcgetattr(fd)
+    tty.setcbreak(fd)
+    try:
+        while proc.poll() is None:
+            k = os.read(fd, 1)
+            if not k:
+                break
+            proc.stdin.write(k)
+            proc.stdin.flush()
+            if k == b"q":
+                break
+    finally:
+        termios.tcsetattr(fd, termios.TCSADRAIN, old)
+
+
 def main(args):
     t_start = time.monotonic()
     if not 0 <= args.errors < 1:
         raise ValueError(f"--errors {args.errors}: the share of wrong answers is 0 <= e < 1")
     out = args.out or DEFAULT_OUT
     os.makedirs(out, exist_ok=True)
+    if args.interactive:
+        return interactive(args)
     _step(1, f"base model for new user {args.user}: watch, trained without user {args.user} "
              f"(cached in build/learning/bases)")
-    qm = bases.watch_base(args.user, 0)[1]
-    from ..data import loso
-    u = loso.user_data(args.user, "same-arm")
-    sc = scenario.watch_user(args.user, "same-arm", 0, qm=qm)
-    order = stream(u, args.seed, args.passes)
+    qm, u, sc, order = prepare(args)
     _step(2, f"user {args.user}'s stream: {len(order)} windows ({args.passes} passes over "
              f"{len(np.unique(u.rec_stream))} recordings), one every {args.period} ms of board "
              f"time; the board asks about 1 in {args.every} ({args.strategy})")
