@@ -7,8 +7,11 @@
 #   >>> microlearn.app.run("watch.mlm", source=microlearn.app.mpu6050(scl=5, sda=4))
 from . import query as _q
 from .ask import Questions, ASKED, NEXT, ANSWERED, COMMIT, SKIPPED, UNDONE
-from .button import Button
+from .button import Button, CLICK, DOUBLE, LONG
 
+# Extra buttons a board profile may name ("buttons" in board.json): a click on one is the
+# main button's gesture for it, so one press does what a long or double press would.
+_EXTRA = {"yes": CLICK, "next": LONG, "skip": DOUBLE}
 _LED = {ASKED: "asking", ANSWERED: "answered", COMMIT: "learned", SKIPPED: "listening",
         UNDONE: "error"}
 
@@ -19,12 +22,17 @@ class App:
     `every` samples; led: a led.Led or None; out: where the console lines go."""
 
     def __init__(self, learner, source, strategy="margin", every=10, led=None, out=print,
-                 button=None, questions=None):
+                 button=None, questions=None, extra=()):
         self.learner = learner
         self.source = source
         self.kind = _q.strategy(strategy)
         self.budget = _q.Budget(every)
         self.button = button or Button()
+        for name in extra:
+            if name not in _EXTRA:
+                raise ValueError("unknown extra button %r; known: %s"
+                                 % (name, ", ".join(sorted(_EXTRA))))
+        self.extra = [(Button(), _EXTRA[name]) for name in extra]  # one gesture each
         self.questions = questions or Questions(learner.names)
         self.led = led
         self.out = out
@@ -37,10 +45,16 @@ class App:
         if led is not None:
             led.show("listening", 0)
 
-    def step(self, t, pressed):
-        """One pass at ticks_ms time t with the button's raw level: returns the action of
-        the question flow (ask.ACTIONS), or ASKED when a question opened."""
-        a = self.questions.step(t, self.button.step(t, pressed))
+    def step(self, t, pressed, levels=None):
+        """One pass at ticks_ms time t with the button's raw level (and the extra buttons'
+        levels, in the order of `extra`): returns the action of the question flow
+        (ask.ACTIONS), or ASKED when a question opened."""
+        g = self.button.step(t, pressed)
+        for i in range(len(self.extra)):  # an extra button's click is its one gesture
+            b, meaning = self.extra[i]
+            if b.step(t, levels[i]) == CLICK and not g:
+                g = meaning
+        a = self.questions.step(t, g)
         self._act(t, a)
         x = self.source.read(t)
         if x is not None:
@@ -135,7 +149,8 @@ def mpu6050(scl, sda, bus=0, addr=0x68):
 
 
 def _hardware(prof):
-    """(read_button, led) from the profile's "button" and "led"."""
+    """(read_button, led, [(name, pin, level when pressed)]) from the profile's "button",
+    "led" and "buttons"."""
     from .led import Led
     btn = prof.get("button", {})
     if btn.get("bootsel"):
@@ -148,11 +163,16 @@ def _hardware(prof):
         read = lambda: p.value() == low  # noqa: E731
     else:
         raise ValueError("board.json has no button pin or bootsel (%r)" % (btn,))
+    extra = []
+    for name, b in sorted(prof.get("buttons", {}).items()):
+        from machine import Pin
+        p = Pin(b["pin"], Pin.IN, Pin.PULL_UP if b.get("active_low") else None)
+        extra.append((name, p, 0 if b.get("active_low") else 1))
     led = None
     if "pin" in prof.get("led", {}):
         from machine import Pin
         led = Led(Pin(prof["led"]["pin"], Pin.OUT), prof["led"].get("active_high", True))
-    return read, led
+    return read, led, extra
 
 
 def run(model, source, state="learned.bin", strategy="margin", every=10, period_ms=5):
@@ -162,13 +182,16 @@ def run(model, source, state="learned.bin", strategy="margin", every=10, period_
     from . import load
     from .learner import Learner
     m = load(model) if isinstance(model, str) else model
-    read, led = _hardware(board())
-    app = App(Learner(m, state), source, strategy, every, led)
+    read, led, extra = _hardware(board())
+    app = App(Learner(m, state), source, strategy, every, led, extra=[e[0] for e in extra])
+    levels = [False] * len(extra)  # refilled each pass: no allocation in the loop
     print("microlearn app: %s; button: click = yes, hold = next class, double = skip/undo"
           % (app,))
     try:
         while True:
-            app.step(time.ticks_ms(), read())
+            for i in range(len(extra)):
+                levels[i] = extra[i][1].value() == extra[i][2]
+            app.step(time.ticks_ms(), read(), levels)
             time.sleep_ms(period_ms)
     except KeyboardInterrupt:
         print(app)
