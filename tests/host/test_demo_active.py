@@ -34,6 +34,15 @@ def test_demo_on_unix(tmp_path, capsys):
     assert after > before + 5  # right answers to its questions teach the board
 
 
+def test_demo_on_the_emulated_rp2040(tmp_path, capsys):
+    """make demo's board (m0): the app's run, its saved state restored, board == twin."""
+    assert demo.main(_args(tmp_path, "--board", "m0")) == 0
+    out = capsys.readouterr().out
+    assert "m0: w8, wm, bias, bm == twin, every element" in out
+    n = int(out.split("after ")[1].split()[0])  # answers learned
+    assert n > 10 and f"the saved state has {n} steps" in out
+
+
 def test_wrong_answers_are_learned_as_given(tmp_path, capsys):
     assert demo.main(_args(tmp_path, "--errors", "0.2", "--every", "3")) == 0
     out = capsys.readouterr().out
