@@ -92,14 +92,14 @@ class App:
     def _sample(self, t, x):
         lrn = self.learner
         self.samples += 1
+        if self.questions.state:  # a question is open: its sample stays the one asked about
+            return 0
         n = len(lrn.names)
         q = lrn.scores(x, memoryview(self._q)[:n])
         best = 0
         for c in range(1, n):
             if q[c] ^ 0x80 > q[best] ^ 0x80:
                 best = c
-        if self.questions.state:  # a question is open: its sample stays the one asked about
-            return 0
         self._rnd = (self._rnd * 1103515245 + 12345) & 0x3FFFFFFF
         if not self.budget.ask(_q.score(self.kind, q, n, self._rnd >> 8)):
             self.out("%s %d%%" % (lrn.names[best], ((q[best] ^ 0x80) * 100 + 128) >> 8))
