@@ -19,7 +19,7 @@ import numpy as np
 
 from .. import modelfile
 from ..board import profiles
-from . import active, bases, boards, embed, scenario
+from . import active, bases, boards, curve, scenario
 from .ours import Ours
 
 DEFAULT_OUT = os.path.join(profiles.ROOT, "build", "demo")
@@ -217,9 +217,7 @@ def main(args):
     print(f"  {args.board}: w8, wm, bias, bm == twin, every element, after "
           f"{len(v['learned']) // 2} answers; the saved state has {v['saved_steps']} steps")
     _step(5, "accuracy on the user's test half (the board's head == the twin's)")
-    h = embed.head(qm)
-    base = float(np.mean(embed.logits(sc.E_test, h["w8"], h["bias"], h["mult"], h["shift"],
-                                      h["zp_e"], h["out_zp"], h["act"]).argmax(1) == sc.y_test))
+    base = curve.base_accuracy(sc)
     after = float(np.mean(ours.predict(sc.E_test) == sc.y_test))
     _step(6, "every query strategy and random sampling on the same stream (host twin)")
     curves = {}
