@@ -4,7 +4,6 @@ questions (in the middle of questions, of learning and of saves) and started aga
 time. Every start restores a state: never one older than the last save that completed
 (nothing learned is lost), and every example it stores is a sample of the class it is
 stored under (no wrong label is stored); the loop always reaches its next question."""
-import os
 import random
 import time
 
@@ -13,22 +12,9 @@ import numpy as np
 from microlearn_host import modelfile
 from microlearn_host.board import profiles as boards
 from test_learner_twin import small_model
-from test_state import _kill, _read_until
-
-from conftest import DEVICE_TESTS
-import subprocess
+from test_state import _kill, _read_until, _start
 
 KILLS = 100
-
-
-def _start(prof, cwd):
-    env = dict(os.environ)
-    env["MICROPYPATH"] = ":".join([os.path.join(boards.ROOT, "device"), DEVICE_TESTS])
-    cmd = [prof["binary"], "-X", "heapsize=" + prof["heap_arg"],
-           os.path.join(DEVICE_TESTS, "app_powercut.py")]
-    err = open(os.path.join(cwd, "stderr.txt"), "w+b")
-    return subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=err,
-                            stdin=subprocess.DEVNULL, start_new_session=True), err
 
 
 def test_power_cuts_lose_nothing_and_store_no_wrong_label(tmp_path):
@@ -44,7 +30,7 @@ def test_power_cuts_lose_nothing_and_store_no_wrong_label(tmp_path):
     last_saved = 0  # answers in the newest state whose save returned
     runs = mid_question = asked_runs = 0
     for runs in range(1, KILLS + 1):
-        proc, err = _start(prof, str(tmp_path))
+        proc, err = _start(prof, str(tmp_path), "app_powercut.py")
         head = _read_until(proc, b"ready\n", time.monotonic() + 20).decode()
         first = head.split("\n")[0].split()
         assert first[:1] == ["loaded"], "run %d: %r\n%s" % (runs, head, _kill(proc, err)[1])

@@ -21,11 +21,13 @@ from microlearn_host.board import profiles as boards
 KILLS_IN_SAVE = 200
 
 
-def _start(prof, cwd):
+def _start(prof, cwd, script="state_powercut.py"):
+    """The device script on prof's Unix port in cwd, in its own process group (so that
+    _kill takes it all), stderr to cwd/stderr.txt: (process, stderr file)."""
     env = dict(os.environ)
     env["MICROPYPATH"] = ":".join([os.path.join(boards.ROOT, "device"), DEVICE_TESTS])
     cmd = [prof["binary"], "-X", "heapsize=" + prof["heap_arg"],
-           os.path.join(DEVICE_TESTS, "state_powercut.py")]
+           os.path.join(DEVICE_TESTS, script)]
     err = open(os.path.join(cwd, "stderr.txt"), "w+b")
     return subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=err,
                             stdin=subprocess.DEVNULL, start_new_session=True), err
