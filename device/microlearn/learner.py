@@ -199,8 +199,6 @@ class Learner:
         n = len(self.names)
         d = self.D
         k = self.slots
-        h = self._rh
-        lo = self._rl
         x = e
         c = y
         for i in range(self.replay + 1):
@@ -211,12 +209,7 @@ class Learner:
                         break
                     c = c + 1 if c + 1 < n else 0
                 self._rr = c + 1 if c + 1 < n else 0
-                h ^= ((h << 13) | (lo >> 3)) & 0xFFFF  # _rand() on locals: no method call
-                lo ^= (lo << 13) & 0xFFFF
-                lo ^= h >> 1
-                h ^= ((h << 5) | (lo >> 11)) & 0xFFFF
-                lo ^= (lo << 5) & 0xFFFF
-                _copy8(r, buf, 0, (c * k + ((h << 14) | (lo >> 2)) % fill[c]) * d, d)
+                _copy8(r, buf, 0, (c * k + self._rand() % fill[c]) * d, d)
                 x = r
             if not _rate(x, mz, pu, pw, xc):  # the step's lr, ls into pu, x - mz into xc
                 continue  # x is the mean of the inputs: nothing to learn from
@@ -224,8 +217,6 @@ class Learner:
             sm(lg, q, psm, tab)
             pu[2] = c
             _update(xc, wm, w8, q, bm, bias, mz, pu)
-        self._rh = h
-        self._rl = lo
 
     def _centre(self, e):
         """Add e to the running mean mu of the inputs (the head learns on xe - mu: a ReLU
