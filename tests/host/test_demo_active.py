@@ -73,18 +73,30 @@ def test_interactive_needs_a_unix_port(tmp_path):
 
 
 def test_terminal_keys_go_through_one_by_one():
-    """The terminal path of --interactive on a pseudo-terminal: keys need no Enter, q ends."""
+    """The terminal path of --interactive on a pseudo-terminal: keys need no Enter, q ends.
+    The keys are typed after the terminal is in cbreak mode: setcbreak flushes what came
+    before, as it should for a person's stray keys."""
     import os
     import subprocess
     import termios
+    import threading
+    import time
     master, slave = os.openpty()
     proc = subprocess.Popen(["cat"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     before = termios.tcgetattr(slave)
+    tty_in = os.fdopen(slave, "rb", buffering=0)
+    t = threading.Thread(target=demo._terminal_keys, args=(proc, tty_in), daemon=True)
+    t.start()
+    time.sleep(0.5)
     os.write(master, b"cnd q")
-    with os.fdopen(slave, "rb", buffering=0) as tty_in:
-        demo._terminal_keys(proc, tty_in)
-        assert termios.tcgetattr(tty_in.fileno()) == before  # the terminal is given back
+    t.join(timeout=20)
+    finished = not t.is_alive()
+    if not finished:
+        os.close(master)  # the read in the thread ends with an error: no hang
+    assert finished, "the keys did not get through"
+    assert termios.tcgetattr(tty_in.fileno()) == before  # the terminal is given back
     proc.stdin.close()
     assert proc.stdout.read() == b"cnd q"
     proc.wait()
+    tty_in.close()
     os.close(master)
