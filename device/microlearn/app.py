@@ -12,6 +12,10 @@ from .button import Button, CLICK, DOUBLE, LONG
 # Extra buttons a board profile may name ("buttons" in board.json): a click on one is the
 # main button's gesture for it, so one press does what a long or double press would.
 _EXTRA = {"yes": CLICK, "next": LONG, "skip": DOUBLE}
+# The Learner's guard in the app: a replayed example whose class the head gives below
+# GUARD/256 (12.5%) is passed over, so a wrong answer stops pulling the head once the right
+# ones outvote it (docs/active.md, "Wrong answers"; 32 measured best of 3..64).
+GUARD = 32
 _LED = {ASKED: "asking", ANSWERED: "answered", COMMIT: "learned", SKIPPED: "listening",
         UNDONE: "error"}
 
@@ -175,15 +179,16 @@ def _hardware(prof):
     return read, led, extra
 
 
-def run(model, source, state="learned.bin", strategy="margin", every=10, period_ms=5):
+def run(model, source, state="learned.bin", strategy="margin", every=10, period_ms=5,
+        guard=GUARD):
     """The app on a board: loads `model` (a path or a Model), restores `state`, and loops
-    until Ctrl-C, polling the button every period_ms."""
+    until Ctrl-C, polling the button every period_ms. guard: the Learner's (0 = off)."""
     import time
     from . import load
     from .learner import Learner
     m = load(model) if isinstance(model, str) else model
     read, led, extra = _hardware(board())
-    app = App(Learner(m, state), source, strategy, every, led, extra=[e[0] for e in extra])
+    app = App(Learner(m, state, guard=guard), source, strategy, every, led, extra=[e[0] for e in extra])
     levels = [False] * len(extra)  # refilled each pass: no allocation in the loop
     print("microlearn app: %s; button: click = yes, hold = next class, double = skip/undo"
           % (app,))

@@ -38,7 +38,8 @@ class Learner:
     """Learns new classes and adapts old ones on top of a loaded model (a
     microlearn.Model that ends FULLY_CONNECTED -> SOFTMAX); docs/learner.md."""
 
-    def __init__(self, model, path=None, max_classes=None, slots=None, replay=16, eta=32):
+    def __init__(self, model, path=None, max_classes=None, slots=None, replay=16, eta=32,
+                 guard=0):
         if path is not None and not isinstance(path, str):
             raise TypeError("path must be a str or None, got %s" % type(path).__name__)
         (fc, w, b, m, s, p), (sm, psm, tab), (d, zp), scale = model.head()
@@ -49,7 +50,8 @@ class Learner:
             # as many as fit in the default RAM budget, at most _SLOTS
             slots = max(1, min(_SLOTS, (_RAM - _ram(max_classes, d, 0)) // (max_classes * d)))
         for name, v, lo, hi in (("max_classes", max_classes, 1, 255), ("slots", slots, 1, 4096),
-                                ("replay", replay, 0, 64), ("eta", eta, 1, 1023)):
+                                ("replay", replay, 0, 64), ("eta", eta, 1, 1023),
+                                ("guard", guard, 0, 255)):
             if not isinstance(v, int):
                 raise TypeError("%s must be an int, got %s" % (name, type(v).__name__))
             if not lo <= v <= hi:
@@ -63,6 +65,8 @@ class Learner:
         self.model, self.path = model, path
         self.D, self.max_classes, self.slots, self.replay, self.eta = d, max_classes, slots, \
             replay, eta
+        self.guard = guard
+        self.passed_over = 0  # replayed steps the guard skipped since construction
         self._fc, self._sm, self._tab, self._zp = fc, sm, tab, zp
         self._base = (w, _h.ints(b, nb), _h.ints(m, nb), _h.ints(s, nb), nb)
         # bias limit: |acc| << shift stays in int32 (the kernels need it), bm fits a small int
@@ -174,7 +178,10 @@ class Learner:
     def _train(self, e, y):
         """Normalised SGD steps (docs/learner.md, section 5), each moving the logits by
         eta/16 nats times the softmax error whatever the embedding's norm: one on (e, y), then
-        `replay` on stored examples, their classes taken in turn. Everything the loop touches
+        `replay` on stored examples, their classes taken in turn. A replayed example whose
+        class the head gives a probability below guard/256 is passed over: with wrong
+        answers among the labels, those are mostly the wrong ones (docs/learner.md, section 6).
+        Everything the loop touches
         is a local: an attribute lookup per kernel argument cost more than the step's FC."""
         fc = self._fc  # one name a line: a 4-tuple assignment would build a tuple
         sm = self._sm
@@ -195,6 +202,7 @@ class Learner:
         buf = self.buffer
         fill = self.fill
         r = self._r
+        guard = self.guard
         xc = self._dmu  # free between _centre() calls: the step's centred input
         n = len(self.names)
         d = self.D
@@ -215,6 +223,9 @@ class Learner:
                 continue  # x is the mean of the inputs: nothing to learn from
             fc(x, w8, bias, mult, shift, lg, pfc)
             sm(lg, q, psm, tab)
+            if i and (q[c] ^ 0x80) < guard:  # q holds int8 bits: q + 128
+                self.passed_over += 1
+                continue
             pu[2] = c
             _update(xc, wm, w8, q, bm, bias, mz, pu)
 

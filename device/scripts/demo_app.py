@@ -31,8 +31,8 @@ def words(path):  # the QEMU boards' RAM filesystem reads bytes even in text mod
 
 ys = [int(v) for v in words("y.txt")]
 cfg = words("cfg.txt")
-strategy, every, err, react, period, seed = cfg[0], int(cfg[1]), int(cfg[2]), int(cfg[3]), \
-    int(cfg[4]), int(cfg[5])
+strategy, every, err, react, period, seed, guard = cfg[0], int(cfg[1]), int(cfg[2]), \
+    int(cfg[3]), int(cfg[4]), int(cfg[5]), int(cfg[6])
 
 def quiet(line):  # the app's console lines: the host prints its own live line per answer
     pass
@@ -41,7 +41,7 @@ def quiet(line):  # the app's console lines: the host prints its own live line p
 # No state file while the app runs: the QEMU boards' RAM filesystem does not reuse the space
 # of replaced files, so saving after every answer (as run() does on a board) would fill it.
 # The state is saved once at the end and restored, as a board would at its next boot.
-lrn = Learner(m, None)
+lrn = Learner(m, None, guard=guard)
 src = Samples(open("x.bin", "rb"), m.input_size, period_ms=period)  # read as played
 app = App(lrn, src, strategy, every, out=quiet)
 n = len(lrn.names)

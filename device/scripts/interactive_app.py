@@ -10,7 +10,7 @@ import time
 import microlearn
 import microlearn.learner  # noqa: F401
 from microlearn.learner import Learner
-from microlearn.app import App
+from microlearn.app import App, GUARD
 from microlearn.sources import Samples
 
 m = microlearn.load("m.mlm")
@@ -18,7 +18,7 @@ with open("cfg.txt", "rb") as f:
     cfg = f.read().decode().split()
 strategy, every, period = cfg[0], int(cfg[1]), int(cfg[2])
 src = Samples(open("x.bin", "rb"), m.input_size, period_ms=period)
-app = App(Learner(m, "learned.bin"), src, strategy, every)
+app = App(Learner(m, "learned.bin", guard=GUARD), src, strategy, every)
 keys = select.poll()
 keys.register(sys.stdin, select.POLLIN)
 PRESSES = {"c": ((0, 80),), " ": ((0, 80),), "\n": ((0, 80),), "n": ((0, 900),),

@@ -7,7 +7,7 @@ import gc
 import microlearn
 import microlearn.learner  # noqa: F401 (stages the module on QEMU)
 from microlearn.learner import Learner
-from microlearn.app import App
+from microlearn.app import App, GUARD
 from microlearn.ask import ASKED, NEXT, ANSWERED
 from microlearn.led import Led
 from microlearn.sources import Samples
@@ -71,6 +71,7 @@ result("asked", asked)
 result("seen", [lrn.seen[c] for c in range(len(lrn.names))])
 result("learned", app.learned)
 result("undos", app.questions.undos)
+result("guard", GUARD)  # what run() gives its Learner; the host twin's too
 result("next_presses", sum(1 for l in lines if l.startswith("Is it")) - len(asked))
 check("the LED was driven", pin.writes > 2 * len(asked), pin.writes)
 check("the console showed the questions", sum(1 for l in lines if l.startswith("Is it")) >=

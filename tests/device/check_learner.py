@@ -87,6 +87,8 @@ raises("rename to an existing name", ValueError, l.rename, "new", "class0")
 raises("rename to a non-str", TypeError, l.rename, "new", 5)
 raises("max_classes below the model's classes", ValueError, microlearn.Learner, m, None, 4)
 raises("eta out of range", ValueError, microlearn.Learner, m, None, 16, 20, 3, 1 << 10)
+raises("guard out of range", ValueError, microlearn.Learner, m, None, guard=256)
+raises("guard not an int", TypeError, microlearn.Learner, m, None, guard=0.5)
 raises("a model without SOFTMAX", ValueError, microlearn.Learner, microlearn.load(fx.MLP_MODEL))
 raises("save without a path", ValueError, l.save)
 ok = True

@@ -28,8 +28,9 @@ def dump(tag, l):
     result(tag + " buffer", hx(l.buffer))
     result(tag + " mu_sum", hx(l.mu_sum))
     result(tag + " names", "|".join(l.names))
-    result(tag + " counters", "%d %d %d %d %d" % (((l._rh << 16) | l._rl) & 0xFFFFFFFF, l._rr,
-                                                   l.steps, l.updates, l.count))
+    result(tag + " counters", "%d %d %d %d %d %d" % (((l._rh << 16) | l._rl) & 0xFFFFFFFF,
+                                                      l._rr, l.steps, l.updates, l.count,
+                                                      l.passed_over))
     gc.collect()
 
 
@@ -53,7 +54,7 @@ def lines(path):
 
 ops = lines("ops.txt")
 args = [int(v) for v in next(ops).split()]
-l = microlearn.Learner(m, None, args[0], args[1], args[2], args[3])
+l = microlearn.Learner(m, None, args[0], args[1], args[2], args[3], args[4])
 n = m.input_size
 gc.collect()
 result("free heap before the inputs", gc.mem_free())

@@ -8,6 +8,7 @@ import pytest
 
 from conftest import DEVICE_TESTS
 from microlearn_host import modelfile
+from microlearn_host.learn import active
 from test_learner_twin import small_model
 
 N = 10
@@ -31,6 +32,8 @@ def test_every_answer_is_learned_as_its_true_class(run_device, target):
     assert v["asked"] == y.tolist()  # every sample was asked about, in order
     assert v["learned"] == N and v["undos"] == 0
     assert v["seen"] == np.bincount(y, minlength=6).tolist()
+    # the bench and the demo simulate the app's Learner with the host twin's GUARD
+    assert v["guard"] == active.GUARD
 
 
 def test_an_undone_answer_is_not_learned(run_device):

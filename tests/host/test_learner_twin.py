@@ -20,7 +20,8 @@ from microlearn_host.quant import reference
 from conftest import DEVICE_TESTS
 
 SEED = 20261125
-ARGS = dict(max_classes=9, slots=6, replay=3, eta=40)
+ARGS = dict(max_classes=9, slots=6, replay=3, eta=40, guard=40)
+WRONG = 0.1  # share of wrong labels: the guard has something to pass over
 STEPS = 1000
 
 
@@ -74,6 +75,8 @@ def case():
             ops.append(("C",))
         lab = live[int(rng.integers(len(live)))] if step > 2 else "new1"
         k = labels.index("new1" if lab == "first new" else lab)
+        if step > 2 and rng.random() < WRONG:  # the example of k, with another live label
+            lab = live[int(rng.integers(len(live)))]
         if step % 97 == 5 and lab in known:
             ops.append(("M", example(k), lab))
         ops.append(("L", example(k), lab))
@@ -111,10 +114,12 @@ def test_stream_is_a_real_workout():
     assert (s["seen"][:9] > s["fill"][:9]).all(), "the reservoir never ran"
     # the weights moved away from their start, and most updates were not zero
     assert np.count_nonzero(s["wm"] % 256) > s["wm"].size // 4
+    # the guard acted, but on a minority of the replayed steps
+    assert 20 < t.passed_over < t.steps * ARGS["replay"] // 4, t.passed_over
 
 
 def _ops_text(ops):
-    args = " ".join(str(ARGS[k]) for k in ("max_classes", "slots", "replay", "eta"))
+    args = " ".join(str(ARGS[k]) for k in ("max_classes", "slots", "replay", "eta", "guard"))
     lines = [args]
     for op in ops:
         lines.append(" ".join(str(v).replace(" ", "_") for v in op))
@@ -157,8 +162,9 @@ def test_device_equals_twin(target, run_device):
                 _first_diff(name, got, want, cm, d, k)
         assert v[f"c{c} names"].split("|") == s["names"], f"{target} checkpoint {c}: names"
         got = tuple(int(u) for u in v[f"c{c} counters"].split())
-        assert got == (s["rand"], s["rr"], s["steps"], s["updates"], s["count"]), \
-            f"{target} checkpoint {c}: rand/rr/steps/updates/count: device {got}"
+        assert got == (s["rand"], s["rr"], s["steps"], s["updates"], s["count"],
+                       s["passed_over"]), \
+            f"{target} checkpoint {c}: rand/rr/steps/updates/count/passed_over: device {got}"
 
 
 def test_twin_before_learning_is_the_base_model():
@@ -186,6 +192,8 @@ def test_twin_refuses_bad_input():
         LearnerTwin(m, max_classes=3)
     with pytest.raises(ValueError, match="eta"):
         LearnerTwin(m, eta=1 << 10)
+    with pytest.raises(ValueError, match="guard"):
+        LearnerTwin(m, guard=-1)
     bad = QModel(m.input_shape, m.input_scale, m.input_zp, m.layers[:2])
     with pytest.raises(ValueError, match="SOFTMAX"):
         LearnerTwin(bad)

@@ -7,7 +7,8 @@ simulated user answers every question, right or, with ERR, wrong. The curves are
 over subjects and orders first; "presses to reach random" reads that mean curve: the labels
 (questions) or button gestures a strategy needs until its accuracy reaches random
 sampling's at a budget of 10 and 20 labels per class (linear between measured points).
-The app's own heap and loop cost on the boards follow (app_cost.py).
+The learner is the app's: its guard passes over replayed examples
+whose class it finds unlikely (active.GUARD); rows "off" run the same without it. The app's own heap and loop cost on the boards follow (app_cost.py).
 Run alone: `microlearn bench --only active`.
 """
 from __future__ import annotations
@@ -19,36 +20,42 @@ from ..learn import active
 SUBJECTS = tuple(range(1, 11))
 ORDERS = (0, 1, 2, 3, 4)
 EVERY, PER_CLASS, ERR = 4, 20, 0.1
+# rows without the guard, for comparison: (strategy, wrong answers)
+UNGUARDED = (("margin", ERR), ("entropy", ERR), ("random", ERR), ("random", 0.0))
 BUDGETS = (10, 20)
 GOALS = {10: 0.35, 20: 0.25}  # fewer presses than random, margin or entropy
 TITLE = "## Active learning (button questions)"
 
 
 def _subject(job):
-    """{(strategy, err): {"acc": [runs], "gestures": [runs], "n": [runs]}} of one subject."""
+    """{(strategy, err, guard): {"acc": [runs], "gestures": [runs], "n": [runs]}} of one
+    subject."""
     from ..data import loso
     from ..learn import scenario
-    s, orders, errs = job
+    s, orders, errs, unguarded = job
     sc = scenario.watch_user(s, "same-arm", 0)
     u = loso.user_data(s, "same-arm")
     runs = {}
-    for err in errs:
-        for k in active.STRATEGIES:
+    rows = [(k, err, active.GUARD) for err in errs for k in active.STRATEGIES]
+    rows += [(k, err, 0) for k, err in unguarded]
+    for k, err, guard in rows:
             for o in orders:
                 r = active.simulate(sc, k, o, every=EVERY, per_class=PER_CLASS, err=err,
-                                    rec=u.rec_stream, start=u.start_stream)
-                d = runs.setdefault((k, err), {"acc": [], "gestures": [], "n": []})
+                                    rec=u.rec_stream, start=u.start_stream, guard=guard)
+                d = runs.setdefault((k, err, guard), {"acc": [], "gestures": [], "n": []})
                 d["n"].append(len(sc.names))
                 for key in ("acc", "gestures"):  # a stream too short: its last value stays
                     d[key].append(r[key] + [r[key][-1]] * (PER_CLASS + 1 - len(r[key])))
     return runs
 
 
-def measure(subjects=SUBJECTS, orders=ORDERS, errs=(0.0, ERR), log=print, workers=2):
-    """{(strategy, err): {"acc": (runs, PER_CLASS + 1), "gestures": ..., "n": (runs,)}};
-    subjects run in `workers` processes (the machines have 2 cores)."""
+def measure(subjects=SUBJECTS, orders=ORDERS, errs=(0.0, ERR), log=print, workers=2,
+            unguarded=UNGUARDED):
+    """{(strategy, err, guard): {"acc": (runs, PER_CLASS + 1), "gestures": ..., "n": (runs,)}}
+    for every strategy at each of errs with the app's guard, and the `unguarded` rows with
+    guard 0; subjects run in `workers` processes (the machines have 2 cores)."""
     import multiprocessing
-    jobs = [(s, tuple(orders), tuple(errs)) for s in subjects]
+    jobs = [(s, tuple(orders), tuple(errs), tuple(unguarded)) for s in subjects]
     runs = {}
     if workers > 1 and len(jobs) > 1:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
@@ -95,47 +102,58 @@ def savings(acc, gest, acc_rand, gest_rand, budget):
 
 
 def render(res, errs=(0.0, ERR), seconds=0.0) -> str:
+    """res: measure()'s; rows with the app's guard for each of errs, then the rows without
+    it that res holds. Savings are against random with the same errors and guard."""
     from .runs import met
+    G = active.GUARD
     mean = {k: {key: v.mean(0) for key, v in d.items()} for k, d in res.items()}
     n_runs = len(next(iter(res.values()))["acc"])
     L = [TITLE, "", __doc__.split("\n\n")[1].replace("\n", " ").replace(
         "EVERY", str(EVERY)).replace("ERR", f"{100 * ERR:.0f}%").replace(
         "ORDERS", str(len(ORDERS))), "",
         f"{n_runs} runs per row. Section took {seconds:.0f} s.", "",
-        "| strategy | wrong answers | accuracy at 0 / 1 / 5 / 10 / 20 labels per class | "
+        "| strategy | wrong answers | guard | accuracy at 0 / 1 / 5 / 10 / 20 labels per class | "
         "gestures per label | labels to reach random at 10 (saving) | at 20 (saving) | "
-        "gestures saving at 10 / 20 |", "|---|---|---|---|---|---|---|"]
+        "gestures saving at 10 / 20 |", "|---|---|---|---|---|---|---|---|"]
+    rows = [(k, err, G) for err in errs for k in active.STRATEGIES]
+    rows += sorted((key for key in res if key[2] != G), key=lambda t: (t[1], t[0] == "random"))
     verdict = {}
-    for err in errs:
-        r = mean[("random", err)]
-        for k in active.STRATEGIES:
-            m = mean[(k, err)]
-            cells = []
-            gs = []
-            for b in BUDGETS:
-                sl, sg = savings(m["acc"], m["gestures"], r["acc"], r["gestures"], b)
-                x = reach(m["acc"], r["acc"][b])
-                cells.append("never" if sl is None else f"{x:.1f} ({100 * sl:+.0f}%)")
-                gs.append("-" if sg is None else f"{100 * sg:+.0f}%")
-                if err == 0 and k in ("margin", "entropy"):
-                    verdict.setdefault(b, []).append(sl if sl is not None else -1.0)
-            L.append(f"| {k} | {100 * err:.0f}% | " + " / ".join(
-                f"{100 * m['acc'][i]:.1f}" for i in (0, 1, 5, 10, 20)) +
-                f" | {m['gestures'][-1] / (PER_CLASS * m['n']):.2f} | {cells[0]} | {cells[1]} | "
-                f"{gs[0]} / {gs[1]} |")
+    for k, err, guard in rows:
+        r = mean.get(("random", err, guard), mean[("random", err, G)])
+        m = mean[(k, err, guard)]
+        cells = []
+        gs = []
+        for b in BUDGETS:
+            sl, sg = savings(m["acc"], m["gestures"], r["acc"], r["gestures"], b)
+            x = reach(m["acc"], r["acc"][b])
+            cells.append("never" if sl is None else f"{x:.1f} ({100 * sl:+.0f}%)")
+            gs.append("-" if sg is None else f"{100 * sg:+.0f}%")
+            if err == 0 and guard == G and k in ("margin", "entropy"):
+                verdict.setdefault(b, []).append(sl if sl is not None else -1.0)
+        L.append(f"| {k} | {100 * err:.0f}% | {'on' if guard else 'off'} | " + " / ".join(
+            f"{100 * m['acc'][i]:.1f}" for i in (0, 1, 5, 10, 20)) +
+            f" | {m['gestures'][-1] / (PER_CLASS * m['n']):.2f} | {cells[0]} | {cells[1]} | "
+            f"{gs[0]} / {gs[1]} |")
     L += [""]
     goal = [f"at {b}/class the better of margin and entropy saves {100 * max(v):.0f}% of "
             f"random's labels (goal >= {100 * GOALS[b]:.0f}%: {met(max(v) >= GOALS[b])})"
             for b, v in sorted(verdict.items())]
     L.append("Goals: " + "; ".join(goal) + ".")
     if ERR in errs:
-        clean = mean[("random", 0.0)]["acc"][-1] if ("random", 0.0) in mean else None
-        worst = min(mean[(k, ERR)]["acc"][-1] for k in ("margin", "entropy"))
+        # the goal's yardstick: random with right answers, the better of with and without guard
+        clean = [mean[key]["acc"][-1] for key in (("random", 0.0, G), ("random", 0.0, 0))
+                 if key in mean]
+        worst = min(mean[(k, ERR, G)]["acc"][-1] for k in ("margin", "entropy"))
+        off = [mean[(k, ERR, 0)]["acc"][-1] for k in ("margin", "entropy")
+               if (k, ERR, 0) in mean]
         L.append(f"With {100 * ERR:.0f}% wrong answers: margin and entropy end at >= "
-                 f"{100 * worst:.1f}%, random with the same errors at "
-                 f"{100 * mean[('random', ERR)]['acc'][-1]:.1f}%" +
-                 (f", random with right answers at {100 * clean:.1f}% (goal: no worse than "
-                  f"that minus 1 point: {met(worst >= clean - 0.01)})" if clean else "") + ".")
+                 f"{100 * worst:.1f}%" +
+                 (f" ({100 * min(off):.1f}% without the guard)" if off else "") +
+                 f", random with the same errors at "
+                 f"{100 * mean[('random', ERR, G)]['acc'][-1]:.1f}%" +
+                 (f", random with right answers at {100 * max(clean):.1f}% (goal: no worse than "
+                  f"that minus 1 point: {met(worst >= max(clean) - 0.01)})" if clean else "") +
+                 ".")
     return "\n".join(L) + "\n"
 
 

@@ -17,6 +17,7 @@ import math
 import numpy as np
 
 STRATEGIES = ("least", "margin", "entropy", "random")
+GUARD = 32  # the app's Learner guard (device/microlearn/app.py GUARD), tested equal
 SCORE_MAX = 2048
 # -p log2 p in 1/256 bits for p = 0..255 (/256): the device's table is checked against it
 H = [0] + [round(-(p / 256) * math.log2(p / 256) * 256) for p in range(1, 256)]
@@ -70,16 +71,16 @@ def passes(rec, start, seed, n_passes):
 
 
 def simulate(sc, strategy, order_seed=0, every=4, per_class=20, err=0.0, max_passes=20,
-             hyper=None, rec=None, start=None) -> dict:
+             hyper=None, rec=None, start=None, guard=GUARD) -> dict:
     """{"acc": [accuracy after k * n labels, k = 0..per_class], "gestures": [...],
     "labels": labels given, "asked_right": share of questions whose top guess was right,
     "wrong": wrong answers given}. rec/start: recording index and start of each stream
-    window (UserData.rec_stream/start_stream)."""
+    window (UserData.rec_stream/start_stream). guard: the Learner's, as the app sets it."""
     from .ours import Ours
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown query strategy {strategy!r}; known: {', '.join(STRATEGIES)}")
     n = len(sc.names)
-    lrn = Ours(sc.qm, sc.names, **(hyper or {}))
+    lrn = Ours(sc.qm, sc.names, **{"guard": guard, **(hyper or {})})
     t = lrn.t
     budget = Budget(every, per_class * n)
     rs = np.random.RandomState(10_000 + order_seed)

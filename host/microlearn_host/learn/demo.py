@@ -46,8 +46,8 @@ def run_board(sc, order, args, on_learned):
         elif line.startswith("@h "):
             _, name, hexdata = line.split()
             heads[name] = heads.get(name, b"") + bytes.fromhex(hexdata)
-    cfg = "%s %d %d %d %d %d" % (args.strategy, args.every, round(100 * args.errors), args.react,
-                                 args.period, args.seed)
+    cfg = "%s %d %d %d %d %d %d" % (args.strategy, args.every, round(100 * args.errors),
+                                    args.react, args.period, args.seed, active.GUARD)
     files = {"m.mlm": modelfile.write(sc.qm), "x.bin": sc.xq_stream[order].tobytes(),
              "y.txt": " ".join(str(int(c)) for c in sc.y_stream[order]).encode(),
              "cfg.txt": cfg.encode()}
@@ -61,7 +61,7 @@ def run_board(sc, order, args, on_learned):
 def twin_check(sc, order, v, heads, board):
     """The twin learns the board's answers in the board's order; every element of the
     board's head must equal the twin's. Returns the twin."""
-    ours = Ours(sc.qm, sc.names)
+    ours = Ours(sc.qm, sc.names, guard=active.GUARD)
     pairs = v["learned"]
     for i in range(0, len(pairs), 2):
         ours.learn(sc.E_stream[order[pairs[i]]], int(pairs[i + 1]))

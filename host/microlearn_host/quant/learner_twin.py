@@ -25,7 +25,7 @@ MU_MAX = 1 << 20   # mu stops moving after this many inputs (its int32 sums stay
 GAMMA = 2          # the bias takes 2/16 of a step's logit change, the weights the rest
 D_MAX = 4096       # sum(xc**2) <= 510**2 * D stays below 2**30 (a small int on every board)
 NEW, SLOTS, RAM = 4, 20, 15360  # default max_classes = classes + NEW; slots fit RAM, <= SLOTS
-DEFAULTS = dict(max_classes=None, slots=None, replay=16, eta=32)
+DEFAULTS = dict(max_classes=None, slots=None, replay=16, eta=32, guard=0)
 
 
 def ram(cm, d, slots):
@@ -119,13 +119,14 @@ def _shift_range(m, ls, cap):
 
 
 class LearnerTwin:
-    def __init__(self, qmodel, max_classes=None, slots=None, replay=16, eta=32):
+    def __init__(self, qmodel, max_classes=None, slots=None, replay=16, eta=32, guard=0):
         _check_model(qmodel)
         fcl = qmodel.layers[-2]
         max_classes, slots = default_sizes(fcl.weights.shape[0], fcl.weights.shape[1],
                                            max_classes, slots)
         for name, v, lo, hi in (("max_classes", max_classes, 1, 255), ("slots", slots, 1, 4096),
-                                ("replay", replay, 0, 64), ("eta", eta, 1, 1023)):
+                                ("replay", replay, 0, 64), ("eta", eta, 1, 1023),
+                                ("guard", guard, 0, 255)):
             if not isinstance(v, (int, np.integer)):
                 raise TypeError(f"{name} must be an int, got {type(v).__name__}")
             if not lo <= v <= hi:
@@ -141,6 +142,8 @@ class LearnerTwin:
             raise ValueError(f"the embedding has {d} bytes; the Learner takes up to {D_MAX}")
         self.D, self.max_classes, self.slots, self.replay, self.eta = d, max_classes, slots, \
             replay, eta
+        self.guard = int(guard)
+        self.passed_over = 0
         self.zp = int(fc['in_zp'][0])
         self.out_zp, self.act_min, self.act_max = fc['out_zp'], fc['act_min'], fc['act_max']
         m = np.asarray(fc['mult'], np.int64)
@@ -220,13 +223,16 @@ class LearnerTwin:
         self.rand_state = x
         return x >> 2
 
-    def _sgd(self, e, y):
+    def _sgd(self, e, y, replayed=False):
         xc = np.asarray(e, np.int64) - self.zp - self.mu
         n2 = int((xc * xc).sum())
         if n2 == 0:  # the example is the mean of the inputs: nothing to learn from
             return
         lr, ls = step_rate(n2, self._w, self._we)
         _, q = self._forward(e)
+        if replayed and q[y] + 128 < self.guard:  # passed over: perhaps a wrong label
+            self.passed_over += 1
+            return
         g = q + 128
         g[y] -= 256
         rows = np.nonzero(g)[0]
@@ -337,7 +343,7 @@ class LearnerTwin:
                 c = c + 1 if c + 1 < n else 0
             self.rr = c + 1 if c + 1 < n else 0
             slot = self._rand() % int(self.fill[c])
-            self._sgd(self.buffer[c, slot], c)
+            self._sgd(self.buffer[c, slot], c, True)
         self.steps += 1
         self.updates += 1 + self.replay
 
@@ -393,7 +399,8 @@ class LearnerTwin:
                     fill=self.fill.astype(np.int32), seen=self.seen.astype(np.int32),
                     buffer=self.buffer.reshape(-1).astype(np.int8), names=list(self.names),
                     mu_sum=self.mu_sum.astype(np.int32), count=self.count,
-                    rand=self.rand_state, rr=self.rr, steps=self.steps, updates=self.updates)
+                    rand=self.rand_state, rr=self.rr, steps=self.steps, updates=self.updates,
+                    passed_over=self.passed_over)
 
     def __repr__(self):
         per = ", ".join(f"{self.names[c]!r} {self.fill[c]}/{self.seen[c]}" for c in range(self.n))
