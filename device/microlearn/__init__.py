@@ -5,7 +5,8 @@ __version__ = "0.1.0"
 def load(path, kernels=None):
     """Load a .mlm model file (a path, or the file's bytes) -> engine.Model.
     ValueError if the file is bad or does not fit in the heap; TypeError if
-    `path` is neither a str nor bytes."""
+    `path` is neither a str nor bytes. kernels: "best" (default: the inline
+    assembler's where the firmware has it), "viper" (what an ESP32 runs) or "plain"."""
     buf = arena = None
     if isinstance(path, str):  # the two big blocks before any code: imports split the heap
         buf, arena = _read(path)

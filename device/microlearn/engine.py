@@ -68,6 +68,8 @@ class Model:
         self._xf = array("f", range(n)) if n <= h[4] else None  # else parse() refuses the file
         if k is None:
             k = _kernels()
+        elif isinstance(k, str):  # "best", "viper" (kernels.named)
+            k = _kernels().named(k)
         self._k = k
         self._out_lut = array("f", range(256))  # filled below
         hdr, tensors, layers = mf.parse(buf, h)
@@ -152,9 +154,9 @@ class Model:
             return (op, fn, x, out, pa, _i32(fm, b_off + 12, 256, raw))
         return (op, None)  # RESHAPE: the output aliases the input
 
-    def _run(self, n):
+    def _run(self, n, start=0):
         steps = self._steps
-        for i in range(n):
+        for i in range(start, n):
             s = steps[i]
             op = s[0]
             if op <= mf.DW:

@@ -40,12 +40,52 @@ else:
     from .softmax import softmax
     from .quantize import quantize
 
+# THUMB: the inline-assembler fc, conv and dwconv (kernels_thumb.py), where the firmware has
+# @micropython.asm_thumb (rp2; not esp32, not the Unix ports)
+THUMB = False
+if NATIVE:
+    gc.collect()
+    try:
+        from . import kernels_thumb as _thumb
+        THUMB = True
+    except (ImportError, SyntaxError, ValueError, AttributeError, NameError):
+        pass
 dot_i8 = _impl.dot_i8
-fc = _impl.fc
-conv = _impl.conv
-dwconv = _impl.dwconv
+fc = _thumb.fc if THUMB else _impl.fc
+conv = _thumb.conv if THUMB else _impl.conv
+dwconv = _thumb.dwconv if THUMB else _impl.dwconv
 pad = _pool.pad
 avgpool = _pool.avgpool
 maxpool = _pool.maxpool
 mean = _pool.mean
 add = _pool.add
+
+
+class _Set:
+    """A kernel set other than the best: what load(path, kernels=name) runs on."""
+
+
+def named(name):
+    """The kernel set `name`: "best" (this module: the assembler's fc/conv/dwconv where
+    the firmware has it), "viper" (no assembler: what an ESP32 runs, to measure it here;
+    the plain twins where there is no viper either) or "plain" (the Python twins)."""
+    if name == "best":
+        return __import__("microlearn.kernels", None, None, ("fc",))
+    if name not in ("viper", "plain"):
+        raise ValueError("unknown kernel set %r; known: best, viper, plain" % (name,))
+    s = _Set()
+    g = globals()
+    for k in ("dot_i8", "pad", "avgpool", "maxpool", "mean", "add", "softmax",
+              "quantize", "RAW", "RAW_SOFTMAX", "NATIVE"):
+        setattr(s, k, g[k])
+    s.fc, s.conv, s.dwconv, s.THUMB = _impl.fc, _impl.conv, _impl.dwconv, False
+    if name == "plain":
+        from . import kernels_py as kp, kernels_py_pool as kpp
+        from .softmax import softmax as sm
+        from .quantize import quantize as qz
+        for k in ("dot_i8", "fc", "conv", "dwconv"):
+            setattr(s, k, getattr(kp, k))
+        for k in ("pad", "avgpool", "maxpool", "mean", "add"):
+            setattr(s, k, getattr(kpp, k))
+        s.softmax, s.quantize, s.RAW, s.RAW_SOFTMAX, s.NATIVE = sm, qz, False, False, False
+    return s

@@ -1,6 +1,8 @@
 # Every viper kernel against its plain-Python twin, byte for byte, on random
 # layers and on requantization extremes (multipliers near 2**30 and 2**31-1,
 # shifts -31..+30, accumulators up to +-2**31 where the left shift is legal).
+# Where the firmware has the inline assembler (m0, m3), the Thumb fc, conv and
+# dwconv (kernels_thumb.py) run every fc, conv, dwconv and requantization case too.
 import micropython
 from array import array
 from devtest import check, result, done, target, Rand
@@ -9,6 +11,17 @@ from microlearn import kernels, kernels_py as kp, kernels_py_pool as kpp
 result("target", target())
 check("viper kernels selected", kernels.NATIVE, "kernels.NATIVE is False: native emitter missing?")
 from microlearn import kernels_viper as kv, kernels_viper_pool as kvp  # noqa: E402
+THUMB = {}
+try:  # does this firmware have the inline assembler? (a decorator the compiler knows)
+    exec("@micropython.asm_thumb\ndef _f(r0):\n    add(r0, 1)\n")
+    ASM = True
+except (SyntaxError, NameError, AttributeError):
+    ASM = False
+if ASM:  # then the engine must have picked them
+    check("thumb kernels selected", kernels.THUMB, "asm_thumb exists, kernels.THUMB is False")
+    from microlearn import kernels_thumb as kt  # noqa: E402
+    THUMB = {kv.fc: kt.fc, kv.conv: kt.conv, kv.dwconv: kt.dwconv}
+result("thumb", len(THUMB) > 0)
 
 _rand = Rand(2024)
 rnd = _rand.rnd
@@ -69,12 +82,16 @@ def compare(kind, case, fv, fp, args_v, args_p, out_v, out_p):
     counts[kind] = counts.get(kind, 0) + 1
     if out_v != out_p and len(bad) < 5:
         i = next(i for i in range(len(out_v)) if out_v[i] != out_p[i])
-        bad.append("%s case %d: first difference at %d: viper %d twin %d" % (kind, case, i, out_v[i], out_p[i]))
+        bad.append("%s case %d: first difference at %d: fast kernel %d twin %d" % (kind, case, i, out_v[i], out_p[i]))
 
 
 def run2(kind, case, fv, fp, ins, n_out, p):
     ov, op = bytearray(n_out), bytearray(n_out)
     compare(kind, case, fv, fp, tuple(ins) + (ov, p), tuple(ins) + (op, p), ov, op)
+    if fv in THUMB:
+        ot, op = bytearray(n_out), bytearray(n_out)
+        compare("thumb " + kind, case, THUMB[fv], fp, tuple(ins) + (ot, p), tuple(ins) + (op, p),
+                ot, op)
 
 
 # --- requantization through fc with n_in = 0 (acc = bias), one output a call -
@@ -135,7 +152,7 @@ for case in range(25):
     run2("fc", case, kv.fc, kp.fc, (x, w, bias, mult, shift), n_out, p)
 
 # --- conv / depthwise conv on padded inputs ---------------------------------
-for case in range(24):
+for case in range(48):
     dw = case & 1
     kh, kw, sh, sw, c = rint(1, 3), rint(1, 3), rint(1, 2), rint(1, 2), rint(1, 3)
     ph, pw = kh + rint(0, 3), kw + rint(0, 3)
@@ -181,6 +198,6 @@ for case in range(20):
     run2("add", case, kvp.add, kpp.add, (x, x2), n, p)
 
 result("cases", counts)
-check("viper kernels do not allocate", not alloc, ", ".join(alloc))
-check("viper == twin on every kernel", not bad, "; ".join(bad))
+check("viper and thumb kernels do not allocate", not alloc, ", ".join(alloc))
+check("viper (and thumb) == twin on every kernel", not bad, "; ".join(bad))
 done()

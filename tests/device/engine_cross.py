@@ -1,6 +1,7 @@
 # Cross-test driver (not a check_* script: the host stages its files).
 # cases.txt: one "name n_int8_inputs has_float_input" per line; name.mlm is the
-# model, name.bin the int8 inputs back to back, name.f32 one float32 input.
+# model, name.bin the int8 inputs back to back, name.f32 one float32 input;
+# kernels.txt, if there, names the kernel set (kernels.named).
 # Reports every output as hex: "result name -> hex of all outputs".
 import gc
 from array import array
@@ -14,11 +15,19 @@ for name in ("fc", "conv", "dwconv", "pad", "avgpool", "maxpool", "mean", "add",
 
 with open("cases.txt", "rb") as f:  # the QEMU RAM filesystem has binary files only
     cases = [l.split() for l in f.read().decode().split("\n") if l.strip()]
+KSET = "best"  # kernels.txt (optional): the kernel set to load every model with
+try:
+    with open("kernels.txt", "rb") as f:
+        KSET = f.read().decode().strip()
+except OSError:
+    pass
+result("kernels", KSET)
+result("thumb", getattr(kernels.named(KSET), "THUMB", False))
 ok = 0
 for name, nx, nf in cases:
     nx, nf = int(nx), int(nf)
     try:
-        m = microlearn.load(name + ".mlm")
+        m = microlearn.load(name + ".mlm", kernels=KSET)
     except Exception as e:
         result(name, "load failed: %s: %s" % (type(e).__name__, e))
         continue

@@ -50,9 +50,13 @@ def test_savings_and_verdicts():
 
 def test_one_subject_on_the_twin():
     res = A.measure(subjects=(3,), orders=(0,), errs=(0.0,), log=lambda *a: None,
-                    unguarded=(("margin", 0.0),))
+                    unguarded=(("margin", 0.0),), selfs=(("margin+self", 0.0),))
     G = active.GUARD
-    assert set(res) == {(k, 0.0, G) for k in active.STRATEGIES} | {("margin", 0.0, 0)}
+    assert set(res) == {(k, 0.0, G) for k in active.STRATEGIES} | {("margin", 0.0, 0),
+                                                                   ("margin+self", 0.0, G)}
+    text = A.render(res, errs=(0.0,))
+    assert "| margin, self-labels >= 250/256 | 0% | on |" in text
+    assert "Self-labelling with 0% wrong answers: margin ends at" in text
     for d in res.values():
         assert d["acc"].shape == (1, A.PER_CLASS + 1)
         assert d["gestures"][0, 1] >= 7  # 7 labels take at least 7 gestures
@@ -60,7 +64,8 @@ def test_one_subject_on_the_twin():
 
 
 def test_two_processes_give_the_serial_results():
-    args = dict(subjects=(3, 7), orders=(0,), errs=(0.0,), log=lambda *a: None, unguarded=())
+    args = dict(subjects=(3, 7), orders=(0,), errs=(0.0,), log=lambda *a: None, unguarded=(),
+                selfs=())
     two, one = A.measure(workers=2, **args), A.measure(workers=1, **args)
     assert set(two) == set(one)
     for k in one:

@@ -83,16 +83,36 @@ def test_case_count():
     assert len(cases()) >= 300
 
 
+# the assembler's kernels are the default where the firmware has them (m0, m3); these runs
+# cover the other kernel sets: viper as an ESP32 runs it, on the RP2040's instruction set,
+# and the plain twins (fast enough on unix only)
+OTHER_SETS = [("m0", "viper"), ("unix", "plain")]
+THUMB_TARGETS = ("m0", "m3")
+
+
 def test_engine_cross(target, run_device):
+    _cross(target, "best", run_device)
+
+
+@pytest.mark.parametrize("target,kset", OTHER_SETS)
+def test_engine_cross_other_kernels(target, kset, run_device):
+    _cross(target, kset, run_device)
+
+
+def _cross(target, kset, run_device):
     checked = 0
     for batch in batches(cases()):
-        files = {"cases.txt": "".join(f"{c[0]} 2 1\n" for c in batch).encode()}
+        files = {"cases.txt": "".join(f"{c[0]} 2 1\n" for c in batch).encode(),
+                 "kernels.txt": kset.encode()}
         for name, seed, data, xs, xf, want in batch:
             files[name + ".mlm"] = data
             files[name + ".bin"] = b"".join(x.tobytes() for x in xs)
             files[name + ".f32"] = xf.astype("<f4").tobytes()
         res = run_device(target, os.path.join(DEVICE_TESTS, "engine_cross.py"), files=files, timeout=600)
         vals = res.values()
+        # the set that ran is the one asked for: thumb by default where the firmware has it
+        assert vals["kernels"] == kset
+        assert vals["thumb"] == (kset == "best" and target in THUMB_TARGETS), vals["thumb"]
         for name, seed, data, xs, xf, want in batch:
             got = vals.get(name, "<missing>").split()
             assert len(got) == len(want), f"{target}: seed {seed} ({name}): device said {vals.get(name)!r}"

@@ -22,6 +22,10 @@ ORDERS = (0, 1, 2, 3, 4)
 EVERY, PER_CLASS, ERR = 4, 20, 0.1
 # rows without the guard, for comparison: (strategy, wrong answers)
 UNGUARDED = (("margin", ERR), ("entropy", ERR), ("random", ERR), ("random", 0.0))
+# self-labelling (issue #9's option): margin, plus learning the windows not asked about whose
+# top probability is >= SELF/256 as their predicted class; rows "margin+self"
+SELF = 250
+SELF_ROWS = (("margin+self", 0.0), ("margin+self", ERR))
 BUDGETS = (10, 20)
 GOALS = {10: 0.35, 20: 0.25}  # fewer presses than random, margin or entropy
 TITLE = "## Active learning (button questions)"
@@ -32,16 +36,18 @@ def _subject(job):
     subject."""
     from ..data import loso
     from ..learn import scenario
-    s, orders, errs, unguarded = job
+    s, orders, errs, unguarded, selfs = job
     sc = scenario.watch_user(s, "same-arm", 0)
     u = loso.user_data(s, "same-arm")
     runs = {}
     rows = [(k, err, active.GUARD) for err in errs for k in active.STRATEGIES]
     rows += [(k, err, 0) for k, err in unguarded]
+    rows += [(k, err, active.GUARD) for k, err in selfs]
     for k, err, guard in rows:
             for o in orders:
-                r = active.simulate(sc, k, o, every=EVERY, per_class=PER_CLASS, err=err,
-                                    rec=u.rec_stream, start=u.start_stream, guard=guard)
+                r = active.simulate(sc, k.split("+")[0], o, every=EVERY, per_class=PER_CLASS,
+                                    err=err, rec=u.rec_stream, start=u.start_stream,
+                                    guard=guard, self_label=SELF if "+self" in k else 0)
                 d = runs.setdefault((k, err, guard), {"acc": [], "gestures": [], "n": []})
                 d["n"].append(len(sc.names))
                 for key in ("acc", "gestures"):  # a stream too short: its last value stays
@@ -50,12 +56,13 @@ def _subject(job):
 
 
 def measure(subjects=SUBJECTS, orders=ORDERS, errs=(0.0, ERR), log=print, workers=2,
-            unguarded=UNGUARDED):
+            unguarded=UNGUARDED, selfs=SELF_ROWS):
     """{(strategy, err, guard): {"acc": (runs, PER_CLASS + 1), "gestures": ..., "n": (runs,)}}
-    for every strategy at each of errs with the app's guard, and the `unguarded` rows with
-    guard 0; subjects run in `workers` processes (the machines have 2 cores)."""
+    for every strategy at each of errs with the app's guard, the `unguarded` rows with
+    guard 0 and the self-labelling rows `selfs`; subjects run in `workers` processes (the
+    machines have 2 cores)."""
     import multiprocessing
-    jobs = [(s, tuple(orders), tuple(errs), tuple(unguarded)) for s in subjects]
+    jobs = [(s, tuple(orders), tuple(errs), tuple(unguarded), tuple(selfs)) for s in subjects]
     runs = {}
     if workers > 1 and len(jobs) > 1:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
@@ -117,6 +124,7 @@ def render(res, errs=(0.0, ERR), seconds=0.0) -> str:
         "gestures saving at 10 / 20 |", "|---|---|---|---|---|---|---|---|"]
     rows = [(k, err, G) for err in errs for k in active.STRATEGIES]
     rows += sorted((key for key in res if key[2] != G), key=lambda t: (t[1], t[0] == "random"))
+    rows += sorted(key for key in res if "+self" in key[0])
     verdict = {}
     for k, err, guard in rows:
         r = mean.get(("random", err, guard), mean[("random", err, G)])
@@ -130,7 +138,8 @@ def render(res, errs=(0.0, ERR), seconds=0.0) -> str:
             gs.append("-" if sg is None else f"{100 * sg:+.0f}%")
             if err == 0 and guard == G and k in ("margin", "entropy"):
                 verdict.setdefault(b, []).append(sl if sl is not None else -1.0)
-        L.append(f"| {k} | {100 * err:.0f}% | {'on' if guard else 'off'} | " + " / ".join(
+        name = k.replace("+self", f", self-labels >= {SELF}/256")
+        L.append(f"| {name} | {100 * err:.0f}% | {'on' if guard else 'off'} | " + " / ".join(
             f"{100 * m['acc'][i]:.1f}" for i in (0, 1, 5, 10, 20)) +
             f" | {m['gestures'][-1] / (PER_CLASS * m['n']):.2f} | {cells[0]} | {cells[1]} | "
             f"{gs[0]} / {gs[1]} |")
@@ -154,6 +163,12 @@ def render(res, errs=(0.0, ERR), seconds=0.0) -> str:
                  (f", random with right answers at {100 * max(clean):.1f}% (goal: no worse than "
                   f"that minus 1 point: {met(worst >= max(clean) - 0.01)})" if clean else "") +
                  ".")
+    for err in errs:
+        if ("margin+self", err, G) in mean and ("margin", err, G) in mean:
+            a, b = (mean[(k, err, G)]["acc"][-1] for k in ("margin+self", "margin"))
+            L.append(f"Self-labelling with {100 * err:.0f}% wrong answers: margin ends at "
+                     f"{100 * a:.1f}% with it, {100 * b:.1f}% without"
+                     f" ({'kept' if a >= b else 'it hurts: the app does not self-label'}).")
     return "\n".join(L) + "\n"
 
 

@@ -184,13 +184,22 @@ def main(args):
         print(text)
         print("written to", os.path.relpath(update_doc(text, title=active.TITLE)))
         return 0
+    if getattr(args, "only", None) == "speed":  # kernel sets on the boards, per layer
+        from . import speed
+        from .learning import update_doc
+        text = speed.section(log=lambda m: print(m, flush=True))
+        print(text)
+        print("written to", os.path.relpath(update_doc(text, title=speed.TITLE)))
+        return 0
     if getattr(args, "only", None) == "tradeoff":  # one subsection of the learning section
         from . import tradeoff
         text = tradeoff.section(log=lambda m: print(m, flush=True))
         print(text)
         print("written to", os.path.relpath(tradeoff.update_doc(text)))
         return 0
-    sections = [dot_section(targets), kernel_section(targets), model_section(targets)]
+    from . import speed
+    sections = [dot_section(targets), kernel_section(targets), model_section(targets),
+                speed.section(log=lambda m: print(m, flush=True))]
     sections += extra_sections(targets)
     text = header(targets, platform.node() or "this machine", datetime.date.today().isoformat())
     text += "\n".join(sections)

@@ -26,12 +26,13 @@ CODE_PER_MODULE = 520
 # minimum free heap at which a model loads exceeds what stays in use by up to this much
 # (measured on m0: 2.6-8.4 KB; most of it while the kernels are imported after the file).
 PEAK = 10 * 1024
-# Which device modules load() + predict() import on a viper board. The plain twins are never
+# Which device modules load() + predict() import on a viper board (and on an ARM one). The plain twins are never
 # imported there (microlearn/kernels.py picks), and the learning modules only by a Learner
 # (microlearn.Learner is lazy), whose own heap is counted by the Learner, not here.
 # tests/host/test_budget.py fails when a device module is in none of these lists.
 INFERENCE = ("__init__", "compat", "engine", "inputs", "kernels", "kernels_viper",
-             "kernels_viper_pool", "lut_viper", "modelfile", "quantize_viper", "softmax_viper")
+             "kernels_viper_pool", "lut_viper", "modelfile", "quantize_viper", "softmax_viper",
+             "kernels_thumb")  # kernels_thumb: ARM arches only (mpy.THUMB_ONLY)
 TWINS = ("kernels_py", "kernels_py_pool", "softmax", "quantize", "learn_py")
 LEARNING = ("learner", "learn_head", "learn_viper", "learn_py", "state")
 # The active-learning app's modules: imported by microlearn.app only (bench/app_cost.py

@@ -13,6 +13,12 @@ DEVICE_DIR = os.path.join(ROOT, "device")
 CACHE_DIR = os.path.join(ROOT, "build", "mpy")
 
 
+# Modules only an ARM firmware can compile (@micropython.asm_thumb); other arches never get
+# them, and the package falls back to its viper kernels there (kernels.py).
+THUMB_ONLY = ("kernels_thumb.py",)
+THUMB_ARCHES = ("armv6m", "armv7m")
+
+
 class MpyError(ValueError):
     pass
 
@@ -56,7 +62,7 @@ def compile_tree(src_dir, arch, cache_dir=None):
     for dirpath, dirnames, filenames in os.walk(src_dir):
         dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
         for name in sorted(filenames):
-            if not name.endswith(".py"):
+            if not name.endswith(".py") or (name in THUMB_ONLY and arch not in THUMB_ARCHES):
                 continue
             src = os.path.join(dirpath, name)
             rel = os.path.relpath(src, src_dir)[:-3] + ".mpy"

@@ -71,11 +71,14 @@ def passes(rec, start, seed, n_passes):
 
 
 def simulate(sc, strategy, order_seed=0, every=4, per_class=20, err=0.0, max_passes=20,
-             hyper=None, rec=None, start=None, guard=GUARD) -> dict:
+             hyper=None, rec=None, start=None, guard=GUARD, self_label=0) -> dict:
     """{"acc": [accuracy after k * n labels, k = 0..per_class], "gestures": [...],
     "labels": labels given, "asked_right": share of questions whose top guess was right,
     "wrong": wrong answers given}. rec/start: recording index and start of each stream
-    window (UserData.rec_stream/start_stream). guard: the Learner's, as the app sets it."""
+    window (UserData.rec_stream/start_stream). guard: the Learner's, as the app sets it.
+    self_label > 0: a window not asked about whose top probability is >= self_label/256 is
+    learned as its predicted class, once every class has had a label (an experiment: the
+    app does not do it, docs/active.md says why)."""
     from .ours import Ours
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown query strategy {strategy!r}; known: {', '.join(STRATEGIES)}")
@@ -92,6 +95,8 @@ def simulate(sc, strategy, order_seed=0, every=4, per_class=20, err=0.0, max_pas
         e = sc.E_stream[i]
         q = t.scores(np.asarray(e, np.int8))
         if not budget.ask(score(strategy, q, int(rs.randint(0, 1 << 30)))):
+            if self_label and budget.asked >= n and int(q.max()) + 128 >= self_label:
+                lrn.learn(e, int(np.argmax(q)))
             continue
         y = int(sc.y_stream[i])
         if err and rs.random_sample() < err:  # a wrong answer: another class, uniformly

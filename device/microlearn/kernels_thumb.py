@@ -1,0 +1,427 @@
+# Inline-Thumb kernels (armv6m subset: the RP2040's Cortex-M0+; they run on armv7m too)
+# for the layers that hold nearly all MACs: fc and conv. Same signatures, arguments and
+# results as kernels_viper.fc/conv (exact TFLM arithmetic); kernels.py picks them where
+# the firmware has @micropython.asm_thumb (stock rp2 does, esp32 has no inline assembler).
+# A viper wrapper writes the layer's pointers and shape into the context array _CTX; one
+# assembler call then runs the whole layer. The int8 loads are LDRSB [Rn, Rm], which the
+# assembler lacks: emitted with data() (0x5600 | Rm << 6 | Rn << 3 | Rt).
+# Requantization in registers: |acc| * m as a 64-bit sum of four 16x16-bit products, plus
+# the nudge (2**30, or 2**30 - 1 for acc < 0), >> 31, the sign back; then TFLM's
+# RoundingDivideByPOT. tests/device/check_kernels_viper_vs_twin.py compares every output
+# with the plain twin on the same cases as the viper kernels.
+import micropython
+from array import array
+from micropython import const
+
+from . import kernels_viper as _kv
+
+# _CTX slots, byte offsets (LDR/STR immediates reach 124)
+_BIAS = const(0)
+_MULT = const(4)
+_SHIFT = const(8)
+_OH = const(12)
+_OW = const(16)
+_NOC4 = const(20)  # output channels * 4
+_KH = const(24)
+_RUN = const(28)  # bytes of a window row: kw * c (fc: n_in)
+_ROW = const(32)  # bytes of a padded input row
+_YSTEP = const(36)
+_XSTEP = const(40)
+_ZP = const(44)
+_LO = const(48)
+_HI = const(52)
+_W = const(56)
+_OUT = const(60)  # the next output byte
+_OY = const(64)  # rows left
+_OX = const(68)  # pixels left in the row
+_PIX = const(72)  # the window's first input byte
+_ROWX = const(76)  # the row's first window
+_O4 = const(80)  # output channel * 4
+_WI = const(84)  # the next weight byte
+_KY = const(88)  # window rows left
+_XR = const(92)  # the window row's first byte
+# depthwise only (conv and fc leave _DM at 0)
+_CM = const(96)  # channels * depth multiplier: the output channels
+_KWCM = const(100)  # weight bytes of a window row
+_XC = const(104)  # the input channel of output channel o
+_J = const(108)  # output channels left on this input channel
+_DM = const(112)  # depth multiplier; 0: conv or fc
+_S8 = const(116)  # c on entry; then r8's value, restored at the end
+_S9 = const(120)
+_S11 = const(124)
+
+_CTX = array("i", bytes(128))
+
+
+@micropython.asm_thumb
+def _layer(r0, r1, r2, r3):
+    # r0 = x (padded input), r1 = w, r2 = out, r3 = _CTX (shape filled in)
+    str(r1, [r3, _W])
+    str(r2, [r3, _OUT])
+    str(r0, [r3, _ROWX])
+    ldr(r0, [r3, _OH])
+    str(r0, [r3, _OY])
+    ldr(r0, [r3, _DM])
+    cmp(r0, 0)
+    beq(ROW)
+    b(DW)
+    label(ROW)
+    ldr(r0, [r3, _ROWX])
+    str(r0, [r3, _PIX])
+    ldr(r0, [r3, _OW])
+    str(r0, [r3, _OX])
+    label(PIXEL)
+    mov(r0, 0)
+    str(r0, [r3, _O4])
+    ldr(r0, [r3, _W])
+    str(r0, [r3, _WI])
+    label(CHANNEL)
+    ldr(r7, [r3, _O4])
+    ldr(r0, [r3, _BIAS])
+    add(r0, r0, r7)
+    ldr(r0, [r0, 0])  # acc = bias[o]
+    ldr(r1, [r3, _PIX])
+    str(r1, [r3, _XR])
+    ldr(r1, [r3, _KH])
+    str(r1, [r3, _KY])
+    label(KROW)
+    ldr(r4, [r3, _RUN])
+    cmp(r4, 0)
+    beq(KNEXT)
+    ldr(r1, [r3, _XR])
+    add(r1, r1, r4)  # x row end
+    ldr(r2, [r3, _WI])
+    add(r2, r2, r4)  # weights end
+    neg(r4, r4)  # index -run .. -1
+    label(SINGLE)  # until the count left is a multiple of 4
+    lsl(r5, r4, 30)
+    beq(QUAD)
+    data(2, 0x5600 | (4 << 6) | (1 << 3) | 5)  # ldrsb r5, [r1, r4]
+    data(2, 0x5600 | (4 << 6) | (2 << 3) | 6)  # ldrsb r6, [r2, r4]
+    mul(r5, r6)
+    add(r0, r0, r5)
+    add(r4, 1)
+    b(SINGLE)
+    label(QUAD)
+    cmp(r4, 0)
+    beq(KNEXT)
+    label(QLOOP)
+    data(2, 0x5600 | (4 << 6) | (1 << 3) | 5)
+    data(2, 0x5600 | (4 << 6) | (2 << 3) | 6)
+    mul(r5, r6)
+    add(r0, r0, r5)
+    add(r4, 1)
+    data(2, 0x5600 | (4 << 6) | (1 << 3) | 5)
+    data(2, 0x5600 | (4 << 6) | (2 << 3) | 6)
+    mul(r5, r6)
+    add(r0, r0, r5)
+    add(r4, 1)
+    data(2, 0x5600 | (4 << 6) | (1 << 3) | 5)
+    data(2, 0x5600 | (4 << 6) | (2 << 3) | 6)
+    mul(r5, r6)
+    add(r0, r0, r5)
+    add(r4, 1)
+    data(2, 0x5600 | (4 << 6) | (1 << 3) | 5)
+    data(2, 0x5600 | (4 << 6) | (2 << 3) | 6)
+    mul(r5, r6)
+    add(r0, r0, r5)
+    add(r4, 1)
+    bne(QLOOP)
+    label(KNEXT)
+    ldr(r4, [r3, _RUN])
+    ldr(r1, [r3, _WI])
+    add(r1, r1, r4)
+    str(r1, [r3, _WI])
+    ldr(r1, [r3, _XR])
+    ldr(r4, [r3, _ROW])
+    add(r1, r1, r4)
+    str(r1, [r3, _XR])
+    ldr(r1, [r3, _KY])
+    sub(r1, 1)
+    str(r1, [r3, _KY])
+    beq(REQ)
+    b(KROW)
+    label(REQ)
+    bl(REQUANT)  # r0 = acc, r7 = 4 * o: the output byte
+    # -- next channel, pixel, row --
+    ldr(r7, [r3, _O4])
+    add(r7, 4)
+    str(r7, [r3, _O4])
+    ldr(r5, [r3, _NOC4])
+    cmp(r7, r5)
+    bge(PNEXT)
+    b(CHANNEL)
+    label(PNEXT)
+    ldr(r0, [r3, _PIX])
+    ldr(r1, [r3, _XSTEP])
+    add(r0, r0, r1)
+    str(r0, [r3, _PIX])
+    ldr(r0, [r3, _OX])
+    sub(r0, 1)
+    str(r0, [r3, _OX])
+    beq(RNEXT)
+    b(PIXEL)
+    label(RNEXT)
+    ldr(r0, [r3, _ROWX])
+    ldr(r1, [r3, _YSTEP])
+    add(r0, r0, r1)
+    str(r0, [r3, _ROWX])
+    ldr(r0, [r3, _OY])
+    sub(r0, 1)
+    str(r0, [r3, _OY])
+    beq(CEND)
+    b(ROW)
+    label(CEND)
+    b(END)
+    # -- depthwise: r8 = c, r9 = c * dm, r11 = kw * c (high registers, saved in _CTX) --
+    label(DW)
+    ldr(r4, [r3, _S8])
+    data(2, 0x4645)  # mov r5, r8
+    str(r5, [r3, _S8])
+    data(2, 0x464D)  # mov r5, r9
+    str(r5, [r3, _S9])
+    data(2, 0x465D)  # mov r5, r11
+    str(r5, [r3, _S11])
+    data(2, 0x46A0)  # mov r8, r4
+    ldr(r4, [r3, _CM])
+    data(2, 0x46A1)  # mov r9, r4
+    ldr(r4, [r3, _RUN])
+    data(2, 0x46A3)  # mov r11, r4
+    label(DROW)
+    ldr(r0, [r3, _ROWX])
+    str(r0, [r3, _PIX])
+    ldr(r0, [r3, _OW])
+    str(r0, [r3, _OX])
+    label(DPIX)
+    mov(r0, 0)
+    str(r0, [r3, _O4])
+    str(r0, [r3, _XC])
+    ldr(r0, [r3, _DM])
+    str(r0, [r3, _J])
+    label(DCH)
+    ldr(r7, [r3, _O4])
+    ldr(r0, [r3, _BIAS])
+    add(r0, r0, r7)
+    ldr(r0, [r0, 0])  # acc = bias[o]
+    ldr(r1, [r3, _PIX])
+    ldr(r4, [r3, _XC])
+    add(r1, r1, r4)
+    str(r1, [r3, _XR])
+    lsr(r2, r7, 2)
+    ldr(r4, [r3, _W])
+    add(r2, r2, r4)
+    str(r2, [r3, _WI])
+    ldr(r1, [r3, _KH])
+    str(r1, [r3, _KY])
+    label(DKROW)
+    ldr(r1, [r3, _XR])
+    ldr(r2, [r3, _WI])
+    mov(r4, 0)
+    mov(r6, 0)
+    label(DMAC)
+    data(2, 0x570D)  # ldrsb r5, [r1, r4]
+    data(2, 0x5797)  # ldrsb r7, [r2, r6]
+    mul(r5, r7)
+    add(r0, r0, r5)
+    data(2, 0x4444)  # add r4, r8: the next input pixel
+    data(2, 0x444E)  # add r6, r9: its weight
+    data(2, 0x455C)  # cmp r4, r11
+    bne(DMAC)
+    ldr(r4, [r3, _ROW])
+    add(r1, r1, r4)
+    str(r1, [r3, _XR])
+    ldr(r4, [r3, _KWCM])
+    add(r2, r2, r4)
+    str(r2, [r3, _WI])
+    ldr(r1, [r3, _KY])
+    sub(r1, 1)
+    str(r1, [r3, _KY])
+    beq(DREQ)
+    b(DKROW)
+    label(DREQ)
+    ldr(r7, [r3, _O4])
+    bl(REQUANT)
+    ldr(r0, [r3, _J])
+    sub(r0, 1)
+    str(r0, [r3, _J])
+    bne(DSAME)
+    ldr(r0, [r3, _DM])
+    str(r0, [r3, _J])
+    ldr(r0, [r3, _XC])
+    add(r0, 1)
+    str(r0, [r3, _XC])
+    label(DSAME)
+    ldr(r7, [r3, _O4])
+    add(r7, 4)
+    str(r7, [r3, _O4])
+    ldr(r5, [r3, _NOC4])
+    cmp(r7, r5)
+    bge(DPNEXT)
+    b(DCH)
+    label(DPNEXT)
+    ldr(r0, [r3, _PIX])
+    ldr(r1, [r3, _XSTEP])
+    add(r0, r0, r1)
+    str(r0, [r3, _PIX])
+    ldr(r0, [r3, _OX])
+    sub(r0, 1)
+    str(r0, [r3, _OX])
+    beq(DRNEXT)
+    b(DPIX)
+    label(DRNEXT)
+    ldr(r0, [r3, _ROWX])
+    ldr(r1, [r3, _YSTEP])
+    add(r0, r0, r1)
+    str(r0, [r3, _ROWX])
+    ldr(r0, [r3, _OY])
+    sub(r0, 1)
+    str(r0, [r3, _OY])
+    beq(DEND)
+    b(DROW)
+    label(DEND)
+    ldr(r5, [r3, _S8])
+    data(2, 0x46A8)  # mov r8, r5
+    ldr(r5, [r3, _S9])
+    data(2, 0x46A9)  # mov r9, r5
+    ldr(r5, [r3, _S11])
+    data(2, 0x46AB)  # mov r11, r5
+    b(END)
+    # -- requantize r0: MultiplyByQuantizedMultiplier(acc, mult[o], shift[o]) --
+    label(REQUANT)
+    ldr(r1, [r3, _MULT])
+    add(r1, r1, r7)
+    ldr(r1, [r1, 0])  # m, 0 <= m < 2**31
+    ldr(r2, [r3, _SHIFT])
+    add(r2, r2, r7)
+    ldr(r2, [r2, 0])  # s
+    cmp(r2, 0)
+    ble(NOSHL)
+    lsl(r0, r2)  # the host keeps acc << s inside int32
+    mov(r2, 0)
+    label(NOSHL)
+    neg(r2, r2)  # rs = right shift, 0..31
+    asr(r7, r0, 31)  # -1 if acc < 0
+    eor(r0, r7)
+    sub(r0, r0, r7)  # |acc| as unsigned (2**31 for -2**31)
+    lsr(r4, r0, 16)  # ah
+    lsl(r0, r0, 16)
+    lsr(r0, r0, 16)  # al
+    lsr(r5, r1, 16)  # mh
+    lsl(r6, r1, 16)
+    lsr(r6, r6, 16)  # ml
+    mov(r1, r0)
+    mul(r1, r6)  # ll
+    mul(r0, r5)  # al * mh
+    mul(r6, r4)  # ah * ml
+    mul(r4, r5)  # hh
+    add(r0, r0, r6)  # mid < 2**32
+    lsl(r5, r0, 16)
+    lsr(r0, r0, 16)
+    add(r1, r1, r5)  # lo, carry out
+    adc(r4, r0)  # hi
+    mov(r5, 1)
+    lsl(r5, r5, 30)
+    add(r5, r5, r7)  # the nudge: 2**30, or 2**30 - 1 for acc < 0
+    mov(r6, 0)
+    add(r1, r1, r5)
+    adc(r4, r6)
+    lsr(r1, r1, 31)
+    lsl(r4, r4, 1)
+    orr(r4, r1)  # (P + nudge) >> 31
+    eor(r4, r7)
+    sub(r4, r4, r7)  # the sign back
+    cmp(r2, 0)
+    beq(CLAMP)
+    mov(r5, 1)  # RoundingDivideByPOT(v, rs): half away from zero
+    lsl(r5, r2)
+    sub(r5, 1)  # mask
+    mov(r6, r4)
+    and_(r6, r5)  # remainder
+    lsr(r5, r5, 1)
+    lsr(r7, r4, 31)
+    add(r5, r5, r7)  # threshold
+    asr(r4, r2)
+    cmp(r6, r5)
+    ble(CLAMP)
+    add(r4, 1)
+    label(CLAMP)
+    ldr(r5, [r3, _ZP])
+    add(r4, r4, r5)
+    ldr(r5, [r3, _LO])
+    cmp(r4, r5)
+    bge(NOTLO)
+    mov(r4, r5)
+    label(NOTLO)
+    ldr(r5, [r3, _HI])
+    cmp(r4, r5)
+    ble(NOTHI)
+    mov(r4, r5)
+    label(NOTHI)
+    ldr(r5, [r3, _OUT])
+    strb(r4, [r5, 0])
+    add(r5, 1)
+    str(r5, [r3, _OUT])
+    bx(lr)
+    label(END)
+
+
+@micropython.viper
+def _shape(c, bias: ptr32, mult: ptr32, shift: ptr32, oh: int, ow: int, noc: int, kh: int,
+           run: int, row: int, ystep: int, xstep: int, q: ptr32) -> int:
+    """Fill _CTX; 0 (run nothing) for an empty layer. q: p's out_zp, act_min, act_max."""
+    t = ptr32(c)
+    t[0] = int(bias)
+    t[1] = int(mult)
+    t[2] = int(shift)
+    t[3] = oh
+    t[4] = ow
+    t[5] = noc * 4
+    t[6] = kh
+    t[7] = run
+    t[8] = row
+    t[9] = ystep
+    t[10] = xstep
+    t[11] = q[0]
+    t[12] = q[1]
+    t[13] = q[2]
+    t[28] = 0  # _DM: not depthwise
+    if oh <= 0 or ow <= 0 or noc <= 0 or kh <= 0:
+        return 0
+    return 1
+
+
+@micropython.viper
+def fc(x, w, bias: ptr32, mult: ptr32, shift: ptr32, out, p: ptr32):
+    # p = [n_in, n_out, out_zp, act_min, act_max]; bias has in_zp folded in
+    if _shape(_CTX, bias, mult, shift, 1, 1, p[1], 1, p[0], 0, 0, 0, int(p) + 8):
+        _layer(x, w, out, _CTX)
+
+
+@micropython.viper
+def conv(x, w, bias: ptr32, mult: ptr32, shift: ptr32, out, p: ptr32):
+    # p = [ph, pw, c, oh, ow, oc, kh, kw, sh, sw, out_zp, act_min, act_max]; x padded, w OHWI
+    c = p[2]
+    row = p[1] * c
+    if _shape(_CTX, bias, mult, shift, p[3], p[4], p[5], p[6], p[7] * c, row, p[8] * row,
+              p[9] * c, int(p) + 40):
+        _layer(x, w, out, _CTX)
+
+
+@micropython.viper
+def dwconv(x, w, bias: ptr32, mult: ptr32, shift: ptr32, out, p: ptr32):
+    # p = [ph, pw, c, oh, ow, m, kh, kw, sh, sw, out_zp, act_min, act_max]; w (kh, kw, c*m)
+    c = p[2]
+    dm = p[5]
+    kw = p[7]
+    if c <= 0 or kw <= 0:  # no MACs: the viper kernel's loops handle that shape
+        _kv.dwconv(x, w, bias, mult, shift, out, p)
+        return
+    row = p[1] * c
+    if _shape(_CTX, bias, mult, shift, p[3], p[4], c * dm, p[6], kw * c, row, p[8] * row,
+              p[9] * c, int(p) + 40):
+        t = ptr32(_CTX)
+        t[24] = c * dm
+        t[25] = kw * c * dm
+        t[28] = dm
+        t[29] = c
+        _layer(x, w, out, _CTX)
