@@ -1,7 +1,10 @@
 # Inline-Thumb kernels (armv6m subset: the RP2040's Cortex-M0+; they run on armv7m too)
-# for the layers that hold nearly all MACs: fc and conv. Same signatures, arguments and
-# results as kernels_viper.fc/conv (exact TFLM arithmetic); kernels.py picks them where
-# the firmware has @micropython.asm_thumb (stock rp2 does, esp32 has no inline assembler).
+# for the layers that hold nearly all MACs: fc, conv and dwconv. conv and fc take two
+# output channels at a time (one input load, two MACs); dwconv with depth multiplier 1 runs
+# channel-wise (int32 accumulators in _ACC, every channel of a pixel in one pass).
+# Same signatures, arguments and results as kernels_viper.fc/conv/dwconv (exact TFLM
+# arithmetic); kernels.py picks them where the firmware has @micropython.asm_thumb (stock
+# rp2 does, esp32 has no inline assembler).
 # A viper wrapper writes the layer's pointers and shape into the context array _CTX; one
 # assembler call then runs the whole layer. The int8 loads are LDRSB [Rn, Rm], which the
 # assembler lacks: emitted with data() (0x5600 | Rm << 6 | Rn << 3 | Rt).
@@ -49,6 +52,16 @@ _DM = const(112)  # depth multiplier; 0: conv or fc
 _S8 = const(116)  # c on entry; then r8's value, restored at the end
 _S9 = const(120)
 _S11 = const(124)
+# the channel-wise depthwise path (depth multiplier 1; _DM = -1) uses these
+_ACCP = const(104)  # the accumulators' buffer (_ACC)
+_KWF = const(100)  # kw
+_XT = const(28)  # the tap's first input byte (instead of _RUN)
+_ACC_N = const(256)  # channels it takes: the buffer holds one int32 per channel
+_ACC = array("i", bytes(4 * _ACC_N))
+# conv and fc's two-channel path borrows three depthwise slots
+_S10 = const(96)  # r10's value
+_WI2 = const(104)  # channel o + 1's next weight byte
+_ACC1 = const(108)  # channel o + 1's accumulator between window rows
 
 _CTX = array("i", bytes(128))
 
@@ -64,7 +77,10 @@ def _layer(r0, r1, r2, r3):
     ldr(r0, [r3, _DM])
     cmp(r0, 0)
     beq(ROW)
+    blt(DWFGO)
     b(DW)
+    label(DWFGO)
+    b(DWF)
     label(ROW)
     ldr(r0, [r3, _ROWX])
     str(r0, [r3, _PIX])
@@ -77,6 +93,12 @@ def _layer(r0, r1, r2, r3):
     str(r0, [r3, _WI])
     label(CHANNEL)
     ldr(r7, [r3, _O4])
+    ldr(r5, [r3, _NOC4])
+    sub(r5, r5, r7)
+    cmp(r5, 8)
+    blt(CSINGLE)
+    b(PAIR)  # two channels or more left: two at a time, sharing the input loads
+    label(CSINGLE)
     ldr(r0, [r3, _BIAS])
     add(r0, r0, r7)
     ldr(r0, [r0, 0])  # acc = bias[o]
@@ -144,6 +166,7 @@ def _layer(r0, r1, r2, r3):
     label(REQ)
     bl(REQUANT)  # r0 = acc, r7 = 4 * o: the output byte
     # -- next channel, pixel, row --
+    label(CNEXT)
     ldr(r7, [r3, _O4])
     add(r7, 4)
     str(r7, [r3, _O4])
@@ -173,6 +196,121 @@ def _layer(r0, r1, r2, r3):
     b(ROW)
     label(CEND)
     b(END)
+    # -- two output channels o, o + 1 (r7 = 4 * o): acc in r0 and r7, their weights end at
+    # r2 and r3 (ctx waits in r10, saved in _S10); _ACC1 keeps acc1 between window rows --
+    label(PAIR)
+    ldr(r0, [r3, _BIAS])
+    add(r0, r0, r7)
+    ldr(r1, [r0, 4])
+    str(r1, [r3, _ACC1])
+    ldr(r0, [r0, 0])
+    ldr(r1, [r3, _PIX])
+    str(r1, [r3, _XR])
+    ldr(r1, [r3, _KH])
+    str(r1, [r3, _KY])
+    ldr(r2, [r3, _RUN])
+    mul(r2, r1)  # kh * run: one channel's weights
+    ldr(r1, [r3, _WI])
+    add(r1, r1, r2)
+    str(r1, [r3, _WI2])
+    data(2, 0x4655)  # mov r5, r10
+    str(r5, [r3, _S10])
+    label(PKROW)
+    ldr(r4, [r3, _RUN])
+    cmp(r4, 0)
+    beq(PKNEXT)
+    ldr(r1, [r3, _XR])
+    add(r1, r1, r4)
+    ldr(r2, [r3, _WI])
+    add(r2, r2, r4)
+    ldr(r7, [r3, _ACC1])
+    ldr(r5, [r3, _WI2])
+    add(r5, r5, r4)
+    neg(r4, r4)
+    data(2, 0x469A)  # mov r10, r3
+    mov(r3, r5)
+    label(PSINGLE)
+    lsl(r5, r4, 30)
+    beq(PQUAD)
+    data(2, 0x570D)  # ldrsb r5, [r1, r4]: x
+    data(2, 0x5716)  # ldrsb r6, [r2, r4]: w of channel o
+    mul(r6, r5)
+    add(r0, r0, r6)
+    data(2, 0x571E)  # ldrsb r6, [r3, r4]: w of channel o + 1
+    mul(r6, r5)
+    add(r7, r7, r6)
+    add(r4, 1)
+    b(PSINGLE)
+    label(PQUAD)
+    cmp(r4, 0)
+    beq(PROWEND)
+    label(PQLOOP)
+    data(2, 0x570D)  # ldrsb r5, [r1, r4]: x
+    data(2, 0x5716)  # ldrsb r6, [r2, r4]: w of channel o
+    mul(r6, r5)
+    add(r0, r0, r6)
+    data(2, 0x571E)  # ldrsb r6, [r3, r4]: w of channel o + 1
+    mul(r6, r5)
+    add(r7, r7, r6)
+    add(r4, 1)
+    data(2, 0x570D)  # ldrsb r5, [r1, r4]: x
+    data(2, 0x5716)  # ldrsb r6, [r2, r4]: w of channel o
+    mul(r6, r5)
+    add(r0, r0, r6)
+    data(2, 0x571E)  # ldrsb r6, [r3, r4]: w of channel o + 1
+    mul(r6, r5)
+    add(r7, r7, r6)
+    add(r4, 1)
+    data(2, 0x570D)  # ldrsb r5, [r1, r4]: x
+    data(2, 0x5716)  # ldrsb r6, [r2, r4]: w of channel o
+    mul(r6, r5)
+    add(r0, r0, r6)
+    data(2, 0x571E)  # ldrsb r6, [r3, r4]: w of channel o + 1
+    mul(r6, r5)
+    add(r7, r7, r6)
+    add(r4, 1)
+    data(2, 0x570D)  # ldrsb r5, [r1, r4]: x
+    data(2, 0x5716)  # ldrsb r6, [r2, r4]: w of channel o
+    mul(r6, r5)
+    add(r0, r0, r6)
+    data(2, 0x571E)  # ldrsb r6, [r3, r4]: w of channel o + 1
+    mul(r6, r5)
+    add(r7, r7, r6)
+    add(r4, 1)
+    bne(PQLOOP)
+    label(PROWEND)
+    data(2, 0x4653)  # mov r3, r10
+    str(r7, [r3, _ACC1])
+    label(PKNEXT)
+    ldr(r4, [r3, _RUN])
+    ldr(r1, [r3, _WI])
+    add(r1, r1, r4)
+    str(r1, [r3, _WI])
+    ldr(r1, [r3, _WI2])
+    add(r1, r1, r4)
+    str(r1, [r3, _WI2])
+    ldr(r1, [r3, _XR])
+    ldr(r5, [r3, _ROW])
+    add(r1, r1, r5)
+    str(r1, [r3, _XR])
+    ldr(r1, [r3, _KY])
+    sub(r1, 1)
+    str(r1, [r3, _KY])
+    beq(PREQ)
+    b(PKROW)
+    label(PREQ)
+    ldr(r7, [r3, _O4])
+    bl(REQUANT)
+    ldr(r0, [r3, _ACC1])
+    ldr(r7, [r3, _O4])
+    add(r7, 4)
+    str(r7, [r3, _O4])
+    bl(REQUANT)
+    ldr(r1, [r3, _WI2])
+    str(r1, [r3, _WI])  # channel o + 2's weights follow o + 1's
+    ldr(r5, [r3, _S10])
+    data(2, 0x46AA)  # mov r10, r5
+    b(CNEXT)
     # -- depthwise: r8 = c, r9 = c * dm, r11 = kw * c (high registers, saved in _CTX) --
     label(DW)
     ldr(r4, [r3, _S8])
@@ -285,6 +423,108 @@ def _layer(r0, r1, r2, r3):
     data(2, 0x46A9)  # mov r9, r5
     ldr(r5, [r3, _S11])
     data(2, 0x46AB)  # mov r11, r5
+    b(END)
+    # -- depthwise with depth multiplier 1, channel-wise: per pixel, acc[o] (in _ACC's
+    # buffer) += x * w over the taps, every channel in one pass; then requantize them all --
+    label(DWF)
+    label(FROW)
+    ldr(r0, [r3, _ROWX])
+    str(r0, [r3, _PIX])
+    ldr(r0, [r3, _OW])
+    str(r0, [r3, _OX])
+    label(FPIX)
+    ldr(r0, [r3, _ACCP])
+    ldr(r1, [r3, _BIAS])
+    ldr(r4, [r3, _NOC4])
+    label(FBIAS)
+    sub(r4, 4)
+    data(2, 0x590D)  # ldr r5, [r1, r4]
+    data(2, 0x5105)  # str r5, [r0, r4]
+    bne(FBIAS)
+    ldr(r1, [r3, _PIX])
+    str(r1, [r3, _XR])
+    ldr(r1, [r3, _W])
+    str(r1, [r3, _WI])
+    ldr(r1, [r3, _KH])
+    str(r1, [r3, _KY])
+    label(FKROW)
+    ldr(r1, [r3, _KWF])
+    str(r1, [r3, _J])
+    ldr(r1, [r3, _XR])
+    str(r1, [r3, _XT])
+    label(FTAP)
+    ldr(r4, [r3, _CM])
+    ldr(r1, [r3, _XT])
+    add(r1, r1, r4)  # x end
+    ldr(r2, [r3, _WI])
+    add(r2, r2, r4)  # w end
+    ldr(r0, [r3, _ACCP])
+    lsl(r7, r4, 2)
+    add(r0, r0, r7)  # acc end
+    neg(r4, r4)
+    lsl(r7, r4, 2)
+    label(FMAC)
+    data(2, 0x570D)  # ldrsb r5, [r1, r4]
+    data(2, 0x5716)  # ldrsb r6, [r2, r4]
+    mul(r5, r6)
+    data(2, 0x59C6)  # ldr r6, [r0, r7]
+    add(r6, r6, r5)
+    data(2, 0x51C6)  # str r6, [r0, r7]
+    add(r7, 4)
+    add(r4, 1)
+    bne(FMAC)
+    ldr(r4, [r3, _CM])
+    ldr(r1, [r3, _XT])
+    add(r1, r1, r4)
+    str(r1, [r3, _XT])
+    ldr(r1, [r3, _WI])
+    add(r1, r1, r4)
+    str(r1, [r3, _WI])
+    ldr(r1, [r3, _J])
+    sub(r1, 1)
+    str(r1, [r3, _J])
+    bne(FTAP)
+    ldr(r1, [r3, _XR])
+    ldr(r4, [r3, _ROW])
+    add(r1, r1, r4)
+    str(r1, [r3, _XR])
+    ldr(r1, [r3, _KY])
+    sub(r1, 1)
+    str(r1, [r3, _KY])
+    bne(FKROW)
+    mov(r7, 0)
+    str(r7, [r3, _O4])
+    label(FREQ)
+    ldr(r0, [r3, _ACCP])
+    add(r0, r0, r7)
+    ldr(r0, [r0, 0])
+    bl(REQUANT)
+    ldr(r7, [r3, _O4])
+    add(r7, 4)
+    str(r7, [r3, _O4])
+    ldr(r5, [r3, _NOC4])
+    cmp(r7, r5)
+    blt(FREQ)
+    ldr(r0, [r3, _PIX])
+    ldr(r1, [r3, _XSTEP])
+    add(r0, r0, r1)
+    str(r0, [r3, _PIX])
+    ldr(r0, [r3, _OX])
+    sub(r0, 1)
+    str(r0, [r3, _OX])
+    beq(FRNEXT)
+    b(FPIX)
+    label(FRNEXT)
+    ldr(r0, [r3, _ROWX])
+    ldr(r1, [r3, _YSTEP])
+    add(r0, r0, r1)
+    str(r0, [r3, _ROWX])
+    ldr(r0, [r3, _OY])
+    sub(r0, 1)
+    str(r0, [r3, _OY])
+    beq(FEND)
+    b(FROW)
+    label(FEND)
     b(END)
     # -- requantize r0: MultiplyByQuantizedMultiplier(acc, mult[o], shift[o]) --
     label(REQUANT)
@@ -424,4 +664,9 @@ def dwconv(x, w, bias: ptr32, mult: ptr32, shift: ptr32, out, p: ptr32):
         t[25] = kw * c * dm
         t[28] = dm
         t[29] = c
+        if dm == 1 and c <= _ACC_N:  # channel-wise: the inner loop runs over channels
+            a = ptr32(_ACC)
+            t[25] = kw
+            t[26] = int(a)
+            t[28] = -1
         _layer(x, w, out, _CTX)
