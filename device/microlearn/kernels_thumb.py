@@ -9,8 +9,8 @@
 # assembler call then runs the whole layer. The int8 loads are LDRSB [Rn, Rm], which the
 # assembler lacks: emitted with data() (0x5600 | Rm << 6 | Rn << 3 | Rt).
 # Requantization in registers: |acc| * m as a 64-bit sum of four 16x16-bit products, plus
-# the nudge (2**30, or 2**30 - 1 for acc < 0), >> 31, the sign back; then TFLM's
-# RoundingDivideByPOT. tests/device/check_kernels_viper_vs_twin.py compares every output
+# the nudge (2**30, or 2**30 - 1 for acc < 0), >> 31; then TFLM's RoundingDivideByPOT on
+# the magnitude (it is odd), the sign back. tests/device/check_kernels_viper_vs_twin.py compares every output
 # with the plain twin on the same cases as the viper kernels.
 import micropython
 from array import array
@@ -529,11 +529,9 @@ def _layer(r0, r1, r2, r3):
     # -- requantize r0: MultiplyByQuantizedMultiplier(acc, mult[o], shift[o]) --
     label(REQUANT)
     ldr(r1, [r3, _MULT])
-    add(r1, r1, r7)
-    ldr(r1, [r1, 0])  # m, 0 <= m < 2**31
+    data(2, 0x59C9)  # ldr r1, [r1, r7]: m, 0 <= m < 2**31
     ldr(r2, [r3, _SHIFT])
-    add(r2, r2, r7)
-    ldr(r2, [r2, 0])  # s
+    data(2, 0x59D2)  # ldr r2, [r2, r7]: s
     cmp(r2, 0)
     ble(NOSHL)
     lsl(r0, r2)  # the host keeps acc << s inside int32
@@ -567,24 +565,19 @@ def _layer(r0, r1, r2, r3):
     adc(r4, r6)
     lsr(r1, r1, 31)
     lsl(r4, r4, 1)
-    orr(r4, r1)  # (P + nudge) >> 31
+    orr(r4, r1)  # |v| = (P + nudge) >> 31, < 2**31
+    cmp(r2, 0)
+    beq(SIGN)
+    # RoundingDivideByPOT(v, rs) rounds half away from zero, so it is odd in v: round
+    # |v| half up, (|v| + 2**(rs - 1)) >> rs, in unsigned arithmetic (no overflow)
+    sub(r6, r2, 1)
+    mov(r5, 1)
+    lsl(r5, r6)
+    add(r4, r4, r5)
+    lsr(r4, r2)
+    label(SIGN)
     eor(r4, r7)
     sub(r4, r4, r7)  # the sign back
-    cmp(r2, 0)
-    beq(CLAMP)
-    mov(r5, 1)  # RoundingDivideByPOT(v, rs): half away from zero
-    lsl(r5, r2)
-    sub(r5, 1)  # mask
-    mov(r6, r4)
-    and_(r6, r5)  # remainder
-    lsr(r5, r5, 1)
-    lsr(r7, r4, 31)
-    add(r5, r5, r7)  # threshold
-    asr(r4, r2)
-    cmp(r6, r5)
-    ble(CLAMP)
-    add(r4, 1)
-    label(CLAMP)
     ldr(r5, [r3, _ZP])
     add(r4, r4, r5)
     ldr(r5, [r3, _LO])

@@ -172,6 +172,20 @@ for case in range(48):
     else:
         run2("conv", case, kv.conv, kp.conv, (x, w, bias, mult, shift), oh * ow * n_oc, p)
 
+# --- depthwise at the Thumb channel-wise path's limit (256 channels; 257 takes the
+# general path), and with a depth multiplier (the general path too)
+for case, (c, m) in enumerate(((256, 1), (257, 1), (40, 2))):
+    kh = kw = 2
+    ph = pw = 3
+    oh = ow = 2
+    x = rbytes(ph * pw * c)
+    w = rbytes(kh * kw * c * m)
+    bias = array('i', [rint(-50000, 50000) for _ in range(c * m)])
+    mult = array('i', [rmult() for _ in range(c * m)])
+    shift = array('i', [rshift(50000 + 16384 * 4) for _ in range(c * m)])
+    p = array('i', [ph, pw, c, oh, ow, m, kh, kw, 1, 1, rint(-128, 127), -128, 127])
+    run2("dwconv wide", case, kv.dwconv, kp.dwconv, (x, w, bias, mult, shift), oh * ow * c * m, p)
+
 # --- pad, pooling, mean, add -------------------------------------------------
 for case in range(20):
     h, w, c = rint(1, 6), rint(1, 6), rint(1, 3)
