@@ -43,7 +43,10 @@ else:
 # THUMB: the inline-assembler fc, conv and dwconv (kernels_thumb.py), where the firmware has
 # @micropython.asm_thumb (rp2; not esp32, not the Unix ports)
 THUMB = False
-if NATIVE:
+# sys.implementation._mpy bits 10-13: the native arch; 4..8 are armv6m .. armv7emdp. Elsewhere
+# (x86, x64, xtensa) the module is not even compiled: from source that would cost ~8 KB.
+_ARCH = (getattr(__import__("sys").implementation, "_mpy", 0) >> 10) & 15
+if NATIVE and 4 <= _ARCH <= 8:
     gc.collect()
     try:
         from . import kernels_thumb as _thumb
