@@ -18,14 +18,8 @@ with open("kcases.json") as f:
 def timed(fn, args, macs):
     """(time, MACs done): one call on QEMU, on unix as many as fill MIN_US."""
     fn(*args)  # warm-up (and first-call effects) outside the timing
-    n = 0
-    t0 = clock()
-    while True:
-        fn(*args)
-        n += 1
-        t = elapsed(t0)
-        if UNIT != "us" or t >= MIN_US:
-            return t, n * macs
+    t, n = repeat(fn, args, MIN_US)
+    return t, n * macs
 
 
 # One buffer of each kind, sized for the largest case and reused: a

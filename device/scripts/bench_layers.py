@@ -17,14 +17,7 @@ for i in range(len(x)):
     x[i] = (i * 37 + 11) & 0xFF
 m.predict_int8(x)  # warm-up; it also sets the input the layers below run on
 gc.collect()
-n = 0
-t0 = clock()
-while True:
-    m.predict_int8(x)
-    n += 1
-    total = elapsed(t0)
-    if UNIT != "us" or total >= 200000:
-        break
+total, n = repeat(m.predict_int8, (x,), 200000)
 total //= n
 layers = []
 for i in range(len(m._steps)):

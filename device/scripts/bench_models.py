@@ -62,14 +62,7 @@ def bench(meta):
         gc.enable()
         r[key] = (a1 - a0) // 3
     xf = None
-    n = 0
-    t0 = clock()
-    while True:
-        m.predict(x)
-        n += 1
-        t = elapsed(t0)
-        if UNIT != "us" or t >= MIN_US:
-            break
+    t, n = repeat(m.predict, (x,), MIN_US)
     r["predict"] = t // n
     r["calls"] = n
     return r

@@ -59,3 +59,16 @@ except ImportError:
 
         def elapsed(t0):
             return 0
+
+
+def repeat(fn, args, min_us):
+    """(time, calls) of fn(*args) called back to back: once where UNIT counts instructions
+    (exact), else as many times as span min_us."""
+    n = 0
+    t0 = clock()
+    while True:
+        fn(*args)
+        n += 1
+        t = elapsed(t0)
+        if UNIT != "us" or t >= min_us:
+            return t, n

@@ -44,14 +44,14 @@ def _subject(job):
     rows += [(k, err, 0) for k, err in unguarded]
     rows += [(k, err, active.GUARD) for k, err in selfs]
     for k, err, guard in rows:
-            for o in orders:
-                r = active.simulate(sc, k.split("+")[0], o, every=EVERY, per_class=PER_CLASS,
-                                    err=err, rec=u.rec_stream, start=u.start_stream,
-                                    guard=guard, self_label=SELF if "+self" in k else 0)
-                d = runs.setdefault((k, err, guard), {"acc": [], "gestures": [], "n": []})
-                d["n"].append(len(sc.names))
-                for key in ("acc", "gestures"):  # a stream too short: its last value stays
-                    d[key].append(r[key] + [r[key][-1]] * (PER_CLASS + 1 - len(r[key])))
+        for o in orders:
+            r = active.simulate(sc, k.split("+")[0], o, every=EVERY, per_class=PER_CLASS,
+                                err=err, rec=u.rec_stream, start=u.start_stream,
+                                guard=guard, self_label=SELF if "+self" in k else 0)
+            d = runs.setdefault((k, err, guard), {"acc": [], "gestures": [], "n": []})
+            d["n"].append(len(sc.names))
+            for key in ("acc", "gestures"):  # a stream too short: its last value stays
+                d[key].append(r[key] + [r[key][-1]] * (PER_CLASS + 1 - len(r[key])))
     return runs
 
 
