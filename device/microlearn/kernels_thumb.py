@@ -76,11 +76,20 @@ def _layer(r0, r1, r2, r3):
     str(r0, [r3, _OY])
     ldr(r0, [r3, _DM])
     cmp(r0, 0)
-    beq(ROW)
-    blt(DWFGO)
-    b(DW)
-    label(DWFGO)
-    b(DWF)
+    ble(ROW)
+    # depthwise: r8 = c, r9 = c * dm, r11 = kw * c (high registers, saved in _CTX)
+    ldr(r4, [r3, _S8])
+    data(2, 0x4645)  # mov r5, r8
+    str(r5, [r3, _S8])
+    data(2, 0x464D)  # mov r5, r9
+    str(r5, [r3, _S9])
+    data(2, 0x465D)  # mov r5, r11
+    str(r5, [r3, _S11])
+    data(2, 0x46A0)  # mov r8, r4
+    ldr(r4, [r3, _CM])
+    data(2, 0x46A1)  # mov r9, r4
+    ldr(r4, [r3, _RUN])
+    data(2, 0x46A3)  # mov r11, r4
     label(ROW)
     ldr(r0, [r3, _ROWX])
     str(r0, [r3, _PIX])
@@ -89,6 +98,14 @@ def _layer(r0, r1, r2, r3):
     label(PIXEL)
     mov(r0, 0)
     str(r0, [r3, _O4])
+    ldr(r0, [r3, _DM])  # the layer's kind: 0 conv or fc, > 0 depthwise, -1 channel-wise
+    cmp(r0, 0)
+    beq(CPIX)
+    bgt(DPIXGO)
+    b(FPIX)
+    label(DPIXGO)
+    b(DPIX)
+    label(CPIX)
     ldr(r0, [r3, _W])
     str(r0, [r3, _WI])
     label(CHANNEL)
@@ -192,9 +209,20 @@ def _layer(r0, r1, r2, r3):
     ldr(r0, [r3, _OY])
     sub(r0, 1)
     str(r0, [r3, _OY])
-    beq(CEND)
+    beq(LEND)
     b(ROW)
-    label(CEND)
+    label(LEND)
+    ldr(r0, [r3, _DM])
+    cmp(r0, 0)
+    bgt(RESTORE)
+    b(END)
+    label(RESTORE)  # depthwise: r8, r9 and r11 as they were
+    ldr(r5, [r3, _S8])
+    data(2, 0x46A8)  # mov r8, r5
+    ldr(r5, [r3, _S9])
+    data(2, 0x46A9)  # mov r9, r5
+    ldr(r5, [r3, _S11])
+    data(2, 0x46AB)  # mov r11, r5
     b(END)
     # -- two output channels o, o + 1 (r7 = 4 * o): acc in r0 and r7, their weights end at
     # r2 and r3 (ctx waits in r10, saved in _S10); _ACC1 keeps acc1 between window rows --
@@ -311,28 +339,10 @@ def _layer(r0, r1, r2, r3):
     ldr(r5, [r3, _S10])
     data(2, 0x46AA)  # mov r10, r5
     b(CNEXT)
-    # -- depthwise: r8 = c, r9 = c * dm, r11 = kw * c (high registers, saved in _CTX) --
-    label(DW)
-    ldr(r4, [r3, _S8])
-    data(2, 0x4645)  # mov r5, r8
-    str(r5, [r3, _S8])
-    data(2, 0x464D)  # mov r5, r9
-    str(r5, [r3, _S9])
-    data(2, 0x465D)  # mov r5, r11
-    str(r5, [r3, _S11])
-    data(2, 0x46A0)  # mov r8, r4
-    ldr(r4, [r3, _CM])
-    data(2, 0x46A1)  # mov r9, r4
-    ldr(r4, [r3, _RUN])
-    data(2, 0x46A3)  # mov r11, r4
-    label(DROW)
-    ldr(r0, [r3, _ROWX])
-    str(r0, [r3, _PIX])
-    ldr(r0, [r3, _OW])
-    str(r0, [r3, _OX])
+    # -- a depthwise pixel, output channel by output channel (r8 = c, r9 = c * dm,
+    # r11 = kw * c) --
     label(DPIX)
     mov(r0, 0)
-    str(r0, [r3, _O4])
     str(r0, [r3, _XC])
     ldr(r0, [r3, _DM])
     str(r0, [r3, _J])
@@ -394,44 +404,10 @@ def _layer(r0, r1, r2, r3):
     str(r7, [r3, _O4])
     ldr(r5, [r3, _NOC4])
     cmp(r7, r5)
-    bge(DPNEXT)
-    b(DCH)
-    label(DPNEXT)
-    ldr(r0, [r3, _PIX])
-    ldr(r1, [r3, _XSTEP])
-    add(r0, r0, r1)
-    str(r0, [r3, _PIX])
-    ldr(r0, [r3, _OX])
-    sub(r0, 1)
-    str(r0, [r3, _OX])
-    beq(DRNEXT)
-    b(DPIX)
-    label(DRNEXT)
-    ldr(r0, [r3, _ROWX])
-    ldr(r1, [r3, _YSTEP])
-    add(r0, r0, r1)
-    str(r0, [r3, _ROWX])
-    ldr(r0, [r3, _OY])
-    sub(r0, 1)
-    str(r0, [r3, _OY])
-    beq(DEND)
-    b(DROW)
-    label(DEND)
-    ldr(r5, [r3, _S8])
-    data(2, 0x46A8)  # mov r8, r5
-    ldr(r5, [r3, _S9])
-    data(2, 0x46A9)  # mov r9, r5
-    ldr(r5, [r3, _S11])
-    data(2, 0x46AB)  # mov r11, r5
-    b(END)
-    # -- depthwise with depth multiplier 1, channel-wise: per pixel, acc[o] (in _ACC's
-    # buffer) += x * w over the taps, every channel in one pass; then requantize them all --
-    label(DWF)
-    label(FROW)
-    ldr(r0, [r3, _ROWX])
-    str(r0, [r3, _PIX])
-    ldr(r0, [r3, _OW])
-    str(r0, [r3, _OX])
+    blt(DCH)
+    b(PNEXT)
+    # -- a depthwise pixel with depth multiplier 1, channel-wise: acc[o] (in _ACC's buffer)
+    # += x * w over the taps, every channel in one pass; then requantize them all --
     label(FPIX)
     ldr(r0, [r3, _ACCP])
     ldr(r1, [r3, _BIAS])
@@ -505,27 +481,7 @@ def _layer(r0, r1, r2, r3):
     ldr(r5, [r3, _NOC4])
     cmp(r7, r5)
     blt(FREQ)
-    ldr(r0, [r3, _PIX])
-    ldr(r1, [r3, _XSTEP])
-    add(r0, r0, r1)
-    str(r0, [r3, _PIX])
-    ldr(r0, [r3, _OX])
-    sub(r0, 1)
-    str(r0, [r3, _OX])
-    beq(FRNEXT)
-    b(FPIX)
-    label(FRNEXT)
-    ldr(r0, [r3, _ROWX])
-    ldr(r1, [r3, _YSTEP])
-    add(r0, r0, r1)
-    str(r0, [r3, _ROWX])
-    ldr(r0, [r3, _OY])
-    sub(r0, 1)
-    str(r0, [r3, _OY])
-    beq(FEND)
-    b(FROW)
-    label(FEND)
-    b(END)
+    b(PNEXT)
     # -- requantize r0: MultiplyByQuantizedMultiplier(acc, mult[o], shift[o]) --
     label(REQUANT)
     ldr(r1, [r3, _MULT])
@@ -654,12 +610,13 @@ def dwconv(x, w, bias: ptr32, mult: ptr32, shift: ptr32, out, p: ptr32):
               p[9] * c, int(p) + 40):
         t = ptr32(_CTX)
         t[24] = c * dm
-        t[25] = kw * c * dm
-        t[28] = dm
-        t[29] = c
         if dm == 1 and c <= _ACC_N:  # channel-wise: the inner loop runs over channels
             a = ptr32(_ACC)
             t[25] = kw
             t[26] = int(a)
             t[28] = -1
+        else:
+            t[25] = kw * c * dm
+            t[28] = dm
+            t[29] = c
         _layer(x, w, out, _CTX)
