@@ -65,6 +65,13 @@ _ACC1 = const(108)  # channel o + 1's accumulator between window rows
 
 _CTX = array("i", bytes(128))
 
+# A window whose rows are short (a first conv on one channel: 10x4x1) spends more on
+# stepping rows than on MACs: its rows are copied into _COL, one contiguous window per
+# pixel (OHWI weights are already in that order), and the layer runs as an FC per pixel.
+_COL_RUN = const(32)  # rows shorter than this are copied
+_COL_N = const(512)  # window bytes _COL holds
+_COL = bytearray(_COL_N)
+
 
 @micropython.asm_thumb
 def _layer(r0, r1, r2, r3):
@@ -591,9 +598,46 @@ def conv(x, w, bias: ptr32, mult: ptr32, shift: ptr32, out, p: ptr32):
     # p = [ph, pw, c, oh, ow, oc, kh, kw, sh, sw, out_zp, act_min, act_max]; x padded, w OHWI
     c = p[2]
     row = p[1] * c
+    run = p[7] * c
+    kh = p[6]
+    n = kh * run
+    if kh > 1 and run < _COL_RUN and n <= _COL_N:
+        _im2col(x, w, bias, mult, shift, out, p)
+        return
     if _shape(_CTX, bias, mult, shift, p[3], p[4], p[5], p[6], p[7] * c, row, p[8] * row,
               p[9] * c, int(p) + 40):
         _layer(x, w, out, _CTX)
+
+
+@micropython.viper
+def _im2col(x, w, bias: ptr32, mult: ptr32, shift: ptr32, out, p: ptr32):
+    c = p[2]
+    row = p[1] * c
+    run = p[7] * c
+    kh = p[6]
+    noc = p[5]
+    ystep = p[8] * row
+    xstep = p[9] * c
+    if not _shape(_CTX, bias, mult, shift, 1, 1, noc, 1, kh * run, 0, 0, 0, int(p) + 40):
+        return
+    xs = ptr8(x)
+    col = ptr8(_COL)
+    o = int(ptr8(out))
+    rowx = 0
+    for oy in range(p[3]):
+        pix = rowx
+        for ox in range(p[4]):
+            k = 0
+            xr = pix
+            for ky in range(kh):
+                for i in range(run):
+                    col[k] = xs[xr + i]
+                    k += 1
+                xr += row
+            _layer(col, w, o, _CTX)
+            o += noc
+            pix += xstep
+        rowx += ystep
 
 
 @micropython.viper

@@ -186,6 +186,19 @@ for case, (c, m) in enumerate(((256, 1), (257, 1), (40, 2))):
     p = array('i', [ph, pw, c, oh, ow, m, kh, kw, 1, 1, rint(-128, 127), -128, 127])
     run2("dwconv wide", case, kv.dwconv, kp.dwconv, (x, w, bias, mult, shift), oh * ow * c * m, p)
 
+# --- conv around the Thumb im2col path's limits: rows shorter than 32 bytes and windows
+# of at most 512 bytes are copied into one contiguous window; the others step row by row
+for case, (kh, kw, c) in enumerate(((2, 3, 12), (32, 4, 4), (33, 4, 4), (3, 31, 1), (1, 5, 2))):
+    ph, pw, n_oc = kh + 1, kw + 2, 3
+    oh, ow = 2, 3
+    x = rbytes(ph * pw * c)
+    w = rbytes(kh * kw * c * n_oc)
+    bias = array('i', [rint(-50000, 50000) for _ in range(n_oc)])
+    mult = array('i', [rmult() for _ in range(n_oc)])
+    shift = array('i', [rshift(50000 + 16384 * kh * kw * c) for _ in range(n_oc)])
+    p = array('i', [ph, pw, c, oh, ow, n_oc, kh, kw, 1, 1, rint(-128, 127), -128, 127])
+    run2("conv rows", case, kv.conv, kp.conv, (x, w, bias, mult, shift), oh * ow * n_oc, p)
+
 # --- pad, pooling, mean, add -------------------------------------------------
 for case in range(20):
     h, w, c = rint(1, 6), rint(1, 6), rint(1, 3) << (2 * (case & 1))  # odd cases: c % 4 == 0

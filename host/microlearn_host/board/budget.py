@@ -31,8 +31,8 @@ PEAK = 10 * 1024
 # (microlearn.Learner is lazy), whose own heap is counted by the Learner, not here.
 # tests/host/test_budget.py fails when a device module is in none of these lists.
 INFERENCE = ("__init__", "compat", "engine", "inputs", "kernels", "kernels_viper",
-             "kernels_viper_pool", "lut_viper", "modelfile", "quantize_viper", "softmax_viper",
-             "kernels_thumb")  # kernels_thumb: ARM arches only (mpy.THUMB_ONLY)
+             "kernels_viper32", "kernels_viper_pool", "lut_viper", "modelfile", "quantize_viper",
+             "softmax_viper", "kernels_thumb")  # kernels_thumb: ARM arches only (mpy.THUMB_ONLY)
 TWINS = ("kernels_py", "kernels_py_pool", "softmax", "quantize", "learn_py")
 LEARNING = ("learner", "learn_head", "learn_viper", "learn_py", "state")
 # The active-learning app's modules: imported by microlearn.app only (bench/app_cost.py

@@ -1,0 +1,97 @@
+# Viper conv for 32-bit boards (ESP32's xtensawin, and armv6m/armv7m, x86) when rows,
+# steps and buffers are 4-aligned, as in a 1x1 conv over a multiple of 4 channels: one
+# 32-bit load brings 4 int8 values, sign-extended by shifts ((v << 24) >> 24 ...), which
+# costs far fewer instructions than 4 byte loads with (b ^ 0x80) - 0x80 (DS-CNN 1x1 conv on
+# m0: see docs/benchmarks.md). The x64 port's 64-bit words would need other shifts: it
+# keeps the byte loop (kernels_viper.conv decides). Same arguments and bits as that conv.
+# The hot values come first (xp, wp, acc: viper keeps its first locals in registers).
+import micropython
+from micropython import const
+
+_D = const(0x7FFF)  # one base-2**15 digit
+
+
+@micropython.viper
+def conv(xp: int, wp: int, acc: int, x: ptr8, w: ptr8, bias: ptr32, mult: ptr32, shift: ptr32,
+         out: ptr8, p: ptr32):
+    # p as kernels_viper.conv; the caller checked that run, row, steps, x and w are 4-aligned
+    s31 = 1
+    s31 = s31 << 31
+    c = p[2]
+    oh = p[3]
+    ow = p[4]
+    n_oc = p[5]
+    kh = p[6]
+    run = p[7] * c
+    row = p[1] * c
+    ystep = p[8] * row
+    xstep = p[9] * c
+    zp = (p[10] ^ s31) - s31
+    lo = (p[11] ^ s31) - s31
+    hi = (p[12] ^ s31) - s31
+    x0 = int(x)
+    oi = 0
+    for oy in range(oh):
+        for ox in range(ow):
+            base = x0 + oy * ystep + ox * xstep
+            wp = int(w)
+            for o in range(n_oc):
+                acc = bias[o]
+                xr = base
+                for ky in range(kh):
+                    xp = xr
+                    xe = xr + run
+                    while xp < xe:
+                        acc += (((ptr32(xp)[0] << 24) >> 24) * ((ptr32(wp)[0] << 24) >> 24)
+                                + ((ptr32(xp)[0] << 16) >> 24) * ((ptr32(wp)[0] << 16) >> 24)
+                                + ((ptr32(xp)[0] << 8) >> 24) * ((ptr32(wp)[0] << 8) >> 24)
+                                + (ptr32(xp)[0] >> 24) * (ptr32(wp)[0] >> 24))
+                        xp += 4
+                        wp += 4
+                    xr += row
+                m = mult[o]
+                s = shift[o]
+                # -- requantize acc -> v: MultiplyByQuantizedMultiplier(acc, m, s) --
+                rs = 0 - s
+                if s > 0:
+                    acc = acc << s  # host guarantees this stays inside int32
+                    rs = 0
+                # SRDHM on |acc| in base-2**15 digits: no product or sum reaches 2**31.
+                a = acc
+                r01 = 0  # nudge 2**30 (acc >= 0) or 2**30 - 1 (acc < 0), as digits
+                r2 = 1
+                if acc < 0:
+                    a = 0 - acc
+                    r01 = _D
+                    r2 = 0
+                a0 = a & _D
+                a1 = (a >> 15) & _D
+                a2 = (a >> 30) & 3  # 2 only for acc == -2**31
+                m0 = m & _D
+                m1 = (m >> 15) & _D
+                m2 = (m >> 30) & 1
+                t = a0 * m0 + r01
+                t = (t >> 15) + a1 * m0 + a0 * m1 + r01
+                t = (t >> 15) + a2 * m0 + a1 * m1 + a0 * m2 + r2
+                v = (t & _D) >> 1  # floor((P + r) / 2**31) from digits 2 and up
+                t = (t >> 15) + a2 * m1 + a1 * m2 + ((a2 * m2) << 15)
+                v += t << 14
+                if acc < 0:
+                    v = 0 - v
+                if rs > 0:  # RoundingDivideByPOT: half away from zero
+                    mask = (1 << rs) - 1
+                    rem = v & mask
+                    th = mask >> 1
+                    if v < 0:
+                        th += 1
+                    v = v >> rs
+                    if rem > th:
+                        v += 1
+                # -- end requantize --
+                v += zp
+                if v < lo:
+                    v = lo
+                if v > hi:
+                    v = hi
+                out[oi] = v & 0xFF
+                oi += 1
