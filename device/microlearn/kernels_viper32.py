@@ -17,6 +17,8 @@ def conv(xp: int, wp: int, acc: int, x: ptr8, w: ptr8, bias: ptr32, mult: ptr32,
     # p as kernels_viper.conv; the caller checked that run, row, steps, x and w are 4-aligned
     s31 = 1
     s31 = s31 << 31
+    n30 = 1
+    n30 = n30 << 30
     c = p[2]
     oh = p[3]
     ow = p[4]
@@ -56,37 +58,50 @@ def conv(xp: int, wp: int, acc: int, x: ptr8, w: ptr8, bias: ptr32, mult: ptr32,
                 if s > 0:
                     acc = acc << s  # host guarantees this stays inside int32
                     rs = 0
-                # SRDHM on |acc| in base-2**15 digits: no product or sum reaches 2**31.
                 a = acc
-                r01 = 0  # nudge 2**30 (acc >= 0) or 2**30 - 1 (acc < 0), as digits
-                r2 = 1
                 if acc < 0:
                     a = 0 - acc
-                    r01 = _D
-                    r2 = 0
-                a0 = a & _D
-                a1 = (a >> 15) & _D
-                a2 = (a >> 30) & 3  # 2 only for acc == -2**31
-                m0 = m & _D
-                m1 = (m >> 15) & _D
-                m2 = (m >> 30) & 1
-                t = a0 * m0 + r01
-                t = (t >> 15) + a1 * m0 + a0 * m1 + r01
-                t = (t >> 15) + a2 * m0 + a1 * m1 + a0 * m2 + r2
-                v = (t & _D) >> 1  # floor((P + r) / 2**31) from digits 2 and up
-                t = (t >> 15) + a2 * m1 + a1 * m2 + ((a2 * m2) << 15)
-                v += t << 14
-                if acc < 0:
-                    v = 0 - v
-                if rs > 0:  # RoundingDivideByPOT: half away from zero
-                    mask = (1 << rs) - 1
-                    rem = v & mask
-                    th = mask >> 1
-                    if v < 0:
-                        th += 1
-                    v = v >> rs
-                    if rem > th:
-                        v += 1
+                if (a >> 15) == 0:  # |acc| < 2**15 (and not -2**31, which stays negative)
+                    # |acc| * m with m in two 15-bit halves: no product or sum reaches 2**31. The nudge
+                    # is 2**30, or 2**30 - 1 for acc < 0 (n30 = 2**30, made at run time).
+                    v = a * (m & _D) + n30
+                    if acc < 0:
+                        v -= 1
+                    v = (a * (m >> 15) + (v >> 15)) >> 16
+                    if rs > 0:  # RoundingDivideByPOT is odd: round |v| half up
+                        v = (v >> rs) + ((v >> (rs - 1)) & 1)
+                    if acc < 0:
+                        v = 0 - v
+                else:
+                    # SRDHM on |acc| in base-2**15 digits: no product or sum reaches 2**31.
+                    r01 = 0  # nudge 2**30 (acc >= 0) or 2**30 - 1 (acc < 0), as digits
+                    r2 = 1
+                    if acc < 0:
+                        r01 = _D
+                        r2 = 0
+                    a0 = a & _D
+                    a1 = (a >> 15) & _D
+                    a2 = (a >> 30) & 3  # 2 only for acc == -2**31
+                    m0 = m & _D
+                    m1 = (m >> 15) & _D
+                    m2 = (m >> 30) & 1
+                    t = a0 * m0 + r01
+                    t = (t >> 15) + a1 * m0 + a0 * m1 + r01
+                    t = (t >> 15) + a2 * m0 + a1 * m1 + a0 * m2 + r2
+                    v = (t & _D) >> 1  # floor((P + r) / 2**31) from digits 2 and up
+                    t = (t >> 15) + a2 * m1 + a1 * m2 + ((a2 * m2) << 15)
+                    v += t << 14
+                    if acc < 0:
+                        v = 0 - v
+                    if rs > 0:  # RoundingDivideByPOT: half away from zero
+                        mask = (1 << rs) - 1
+                        rem = v & mask
+                        th = mask >> 1
+                        if v < 0:
+                            th += 1
+                        v = v >> rs
+                        if rem > th:
+                            v += 1
                 # -- end requantize --
                 v += zp
                 if v < lo:

@@ -142,6 +142,8 @@ def mean(x: ptr8, out: ptr8, p: ptr32):
     # (TFLM reference_integer_ops::Mean), output clamped to int8 only.
     s31 = 1
     s31 = s31 << 31
+    n30 = 1
+    n30 = n30 << 30
     hw = p[0]
     c = p[1]
     in_zp = (p[2] ^ s31) - s31
@@ -159,79 +161,25 @@ def mean(x: ptr8, out: ptr8, p: ptr32):
         if s > 0:
             acc = acc << s  # host guarantees this stays inside int32
             rs = 0
-        # SRDHM on |acc| in base-2**15 digits: no product or sum reaches 2**31.
         a = acc
-        r01 = 0  # nudge 2**30 (acc >= 0) or 2**30 - 1 (acc < 0), as digits
-        r2 = 1
         if acc < 0:
             a = 0 - acc
-            r01 = _D
-            r2 = 0
-        a0 = a & _D
-        a1 = (a >> 15) & _D
-        a2 = (a >> 30) & 3  # 2 only for acc == -2**31
-        m0 = m & _D
-        m1 = (m >> 15) & _D
-        m2 = (m >> 30) & 1
-        t = a0 * m0 + r01
-        t = (t >> 15) + a1 * m0 + a0 * m1 + r01
-        t = (t >> 15) + a2 * m0 + a1 * m1 + a0 * m2 + r2
-        v = (t & _D) >> 1  # floor((P + r) / 2**31) from digits 2 and up
-        t = (t >> 15) + a2 * m1 + a1 * m2 + ((a2 * m2) << 15)
-        v += t << 14
-        if acc < 0:
-            v = 0 - v
-        if rs > 0:  # RoundingDivideByPOT: half away from zero
-            mask = (1 << rs) - 1
-            rem = v & mask
-            th = mask >> 1
-            if v < 0:
-                th += 1
-            v = v >> rs
-            if rem > th:
-                v += 1
-        # -- end requantize --
-        v += zp
-        if v < -128:
-            v = -128
-        if v > 127:
-            v = 127
-        out[ch] = v & 0xFF
-
-
-@micropython.viper
-def add(x1: ptr8, x2: ptr8, out: ptr8, p: ptr32):
-    # p = [n, in1_offset, in2_offset, left_shift, m1, s1, m2, s2, mo, so,
-    #      out_zp, act_min, act_max] (offset = -zp): TFLite int8 ADD.
-    s31 = 1
-    s31 = s31 << 31
-    off1 = (p[1] ^ s31) - s31
-    off2 = (p[2] ^ s31) - s31
-    ls = p[3]
-    zp = (p[10] ^ s31) - s31
-    lo = (p[11] ^ s31) - s31
-    hi = (p[12] ^ s31) - s31
-    for n in range(p[0]):
-        b = (((x2[n] ^ 0x80) - 0x80) + off2) << ls
-        acc = (((x1[n] ^ 0x80) - 0x80) + off1) << ls
-        sa = 0
-        # three requantizations share one copy of the block: input 1, input 2,
-        # then their sum (which fits int32 for left_shift 20) to the output scale
-        for stage in range(3):
-            q = 4 + 2 * stage
-            m = p[q]
-            s = (p[q + 1] ^ s31) - s31
-            # -- requantize acc -> v: MultiplyByQuantizedMultiplier(acc, m, s) --
-            rs = 0 - s
-            if s > 0:
-                acc = acc << s  # host guarantees this stays inside int32
-                rs = 0
+        if (a >> 15) == 0:  # |acc| < 2**15 (and not -2**31, which stays negative)
+            # |acc| * m with m in two 15-bit halves: no product or sum reaches 2**31. The nudge
+            # is 2**30, or 2**30 - 1 for acc < 0 (n30 = 2**30, made at run time).
+            v = a * (m & _D) + n30
+            if acc < 0:
+                v -= 1
+            v = (a * (m >> 15) + (v >> 15)) >> 16
+            if rs > 0:  # RoundingDivideByPOT is odd: round |v| half up
+                v = (v >> rs) + ((v >> (rs - 1)) & 1)
+            if acc < 0:
+                v = 0 - v
+        else:
             # SRDHM on |acc| in base-2**15 digits: no product or sum reaches 2**31.
-            a = acc
             r01 = 0  # nudge 2**30 (acc >= 0) or 2**30 - 1 (acc < 0), as digits
             r2 = 1
             if acc < 0:
-                a = 0 - acc
                 r01 = _D
                 r2 = 0
             a0 = a & _D
@@ -257,6 +205,88 @@ def add(x1: ptr8, x2: ptr8, out: ptr8, p: ptr32):
                 v = v >> rs
                 if rem > th:
                     v += 1
+        # -- end requantize --
+        v += zp
+        if v < -128:
+            v = -128
+        if v > 127:
+            v = 127
+        out[ch] = v & 0xFF
+
+
+@micropython.viper
+def add(x1: ptr8, x2: ptr8, out: ptr8, p: ptr32):
+    # p = [n, in1_offset, in2_offset, left_shift, m1, s1, m2, s2, mo, so,
+    #      out_zp, act_min, act_max] (offset = -zp): TFLite int8 ADD.
+    s31 = 1
+    s31 = s31 << 31
+    n30 = 1
+    n30 = n30 << 30
+    off1 = (p[1] ^ s31) - s31
+    off2 = (p[2] ^ s31) - s31
+    ls = p[3]
+    zp = (p[10] ^ s31) - s31
+    lo = (p[11] ^ s31) - s31
+    hi = (p[12] ^ s31) - s31
+    for n in range(p[0]):
+        b = (((x2[n] ^ 0x80) - 0x80) + off2) << ls
+        acc = (((x1[n] ^ 0x80) - 0x80) + off1) << ls
+        sa = 0
+        # three requantizations share one copy of the block: input 1, input 2,
+        # then their sum (which fits int32 for left_shift 20) to the output scale
+        for stage in range(3):
+            q = 4 + 2 * stage
+            m = p[q]
+            s = (p[q + 1] ^ s31) - s31
+            # -- requantize acc -> v: MultiplyByQuantizedMultiplier(acc, m, s) --
+            rs = 0 - s
+            if s > 0:
+                acc = acc << s  # host guarantees this stays inside int32
+                rs = 0
+            a = acc
+            if acc < 0:
+                a = 0 - acc
+            if (a >> 15) == 0:  # |acc| < 2**15 (and not -2**31, which stays negative)
+                # |acc| * m with m in two 15-bit halves: no product or sum reaches 2**31. The nudge
+                # is 2**30, or 2**30 - 1 for acc < 0 (n30 = 2**30, made at run time).
+                v = a * (m & _D) + n30
+                if acc < 0:
+                    v -= 1
+                v = (a * (m >> 15) + (v >> 15)) >> 16
+                if rs > 0:  # RoundingDivideByPOT is odd: round |v| half up
+                    v = (v >> rs) + ((v >> (rs - 1)) & 1)
+                if acc < 0:
+                    v = 0 - v
+            else:
+                # SRDHM on |acc| in base-2**15 digits: no product or sum reaches 2**31.
+                r01 = 0  # nudge 2**30 (acc >= 0) or 2**30 - 1 (acc < 0), as digits
+                r2 = 1
+                if acc < 0:
+                    r01 = _D
+                    r2 = 0
+                a0 = a & _D
+                a1 = (a >> 15) & _D
+                a2 = (a >> 30) & 3  # 2 only for acc == -2**31
+                m0 = m & _D
+                m1 = (m >> 15) & _D
+                m2 = (m >> 30) & 1
+                t = a0 * m0 + r01
+                t = (t >> 15) + a1 * m0 + a0 * m1 + r01
+                t = (t >> 15) + a2 * m0 + a1 * m1 + a0 * m2 + r2
+                v = (t & _D) >> 1  # floor((P + r) / 2**31) from digits 2 and up
+                t = (t >> 15) + a2 * m1 + a1 * m2 + ((a2 * m2) << 15)
+                v += t << 14
+                if acc < 0:
+                    v = 0 - v
+                if rs > 0:  # RoundingDivideByPOT: half away from zero
+                    mask = (1 << rs) - 1
+                    rem = v & mask
+                    th = mask >> 1
+                    if v < 0:
+                        th += 1
+                    v = v >> rs
+                    if rem > th:
+                        v += 1
             # -- end requantize --
             if stage == 0:
                 sa = v
