@@ -247,9 +247,24 @@ def _conv8(x: ptr8, w: ptr8, bias: ptr32, mult: ptr32, shift: ptr32, out: ptr8, 
 
 
 @micropython.viper
-def dwconv(x: ptr8, w: ptr8, bias: ptr32, mult: ptr32, shift: ptr32, out: ptr8, p: ptr32):
+def dwconv(x, w, bias, mult, shift, out, p):
     # p = [ph, pw, c, oh, ow, m, kh, kw, sh, sw, out_zp, act_min, act_max];
     # w is (kh, kw, c*m); output channel o = ic*m + j reads input channel ic.
+    # Depth multiplier 1 on 32-bit words, c a multiple of 4 (up to 256), buffers 4-aligned:
+    # the channel-wise word-load dwconv.
+    s31 = 1
+    s31 = s31 << 31
+    q = ptr32(p)
+    c = q[2]
+    if (s31 < 0 and q[5] == 1 and 0 < c <= 256 and ((int(ptr8(x)) | int(ptr8(w)) | c) & 3) == 0):
+        _kv32.dwconv(0, 0, 0, x, w, bias, mult, shift, out, p)
+    else:
+        _dwconv8(x, w, bias, mult, shift, out, p)
+
+
+@micropython.viper
+def _dwconv8(x: ptr8, w: ptr8, bias: ptr32, mult: ptr32, shift: ptr32, out: ptr8, p: ptr32):
+    # the byte loop: any shape and alignment, 32- or 64-bit words
     s31 = 1
     s31 = s31 << 31
     n30 = 1

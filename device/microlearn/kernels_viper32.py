@@ -6,6 +6,7 @@
 # keeps the byte loop (kernels_viper.conv decides). Same arguments and bits as that conv.
 # The hot values come first (xp, wp, acc: viper keeps its first locals in registers).
 import micropython
+from array import array
 from micropython import const
 
 _D = const(0x7FFF)  # one base-2**15 digit
@@ -51,6 +52,119 @@ def conv(xp: int, wp: int, acc: int, x: ptr8, w: ptr8, bias: ptr32, mult: ptr32,
                         xp += 4
                         wp += 4
                     xr += row
+                m = mult[o]
+                s = shift[o]
+                # -- requantize acc -> v: MultiplyByQuantizedMultiplier(acc, m, s) --
+                rs = 0 - s
+                if s > 0:
+                    acc = acc << s  # host guarantees this stays inside int32
+                    rs = 0
+                a = acc
+                if acc < 0:
+                    a = 0 - acc
+                if (a >> 15) == 0:  # |acc| < 2**15 (and not -2**31, which stays negative)
+                    # |acc| * m with m in two 15-bit halves: no product or sum reaches 2**31. The nudge
+                    # is 2**30, or 2**30 - 1 for acc < 0 (n30 = 2**30, made at run time).
+                    v = a * (m & _D) + n30
+                    if acc < 0:
+                        v -= 1
+                    v = (a * (m >> 15) + (v >> 15)) >> 16
+                    if rs > 0:  # RoundingDivideByPOT is odd: round |v| half up
+                        v = (v >> rs) + ((v >> (rs - 1)) & 1)
+                    if acc < 0:
+                        v = 0 - v
+                else:
+                    # SRDHM on |acc| in base-2**15 digits: no product or sum reaches 2**31.
+                    r01 = 0  # nudge 2**30 (acc >= 0) or 2**30 - 1 (acc < 0), as digits
+                    r2 = 1
+                    if acc < 0:
+                        r01 = _D
+                        r2 = 0
+                    a0 = a & _D
+                    a1 = (a >> 15) & _D
+                    a2 = (a >> 30) & 3  # 2 only for acc == -2**31
+                    m0 = m & _D
+                    m1 = (m >> 15) & _D
+                    m2 = (m >> 30) & 1
+                    t = a0 * m0 + r01
+                    t = (t >> 15) + a1 * m0 + a0 * m1 + r01
+                    t = (t >> 15) + a2 * m0 + a1 * m1 + a0 * m2 + r2
+                    v = (t & _D) >> 1  # floor((P + r) / 2**31) from digits 2 and up
+                    t = (t >> 15) + a2 * m1 + a1 * m2 + ((a2 * m2) << 15)
+                    v += t << 14
+                    if acc < 0:
+                        v = 0 - v
+                    if rs > 0:  # RoundingDivideByPOT: half away from zero
+                        mask = (1 << rs) - 1
+                        rem = v & mask
+                        th = mask >> 1
+                        if v < 0:
+                            th += 1
+                        v = v >> rs
+                        if rem > th:
+                            v += 1
+                # -- end requantize --
+                v += zp
+                if v < lo:
+                    v = lo
+                if v > hi:
+                    v = hi
+                out[oi] = v & 0xFF
+                oi += 1
+
+_ACC_N = const(256)  # channels dwconv takes: one int32 accumulator each
+_ACC = array("i", bytes(4 * _ACC_N))
+
+
+@micropython.viper
+def dwconv(xp: int, wp: int, ap: int, x: ptr8, w: ptr8, bias: ptr32, mult: ptr32, shift: ptr32,
+           out: ptr8, p: ptr32):
+    # p as kernels_viper.dwconv, depth multiplier 1, c <= _ACC_N; the caller checked that
+    # c, x and w are 4-aligned. Channel-wise: a window row's taps are kw * c contiguous
+    # bytes of x and of w, 4 channels a word, summed into _ACC; then every channel is
+    # requantized.
+    s31 = 1
+    s31 = s31 << 31
+    n30 = 1
+    n30 = n30 << 30
+    c = p[2]
+    kh = p[6]
+    run = p[7] * c
+    row = p[1] * c
+    ystep = p[8] * row
+    xstep = p[9] * c
+    zp = (p[10] ^ s31) - s31
+    lo = (p[11] ^ s31) - s31
+    hi = (p[12] ^ s31) - s31
+    acc0 = ptr32(_ACC)
+    ab = int(acc0)
+    ae = ab + 4 * c
+    x0 = int(x)
+    oi = 0
+    for oy in range(p[3]):
+        for ox in range(p[4]):
+            for o in range(c):
+                acc0[o] = bias[o]
+            xr = x0 + oy * ystep + ox * xstep
+            wp = int(w)
+            for ky in range(kh):
+                xp = xr
+                xe = xr + run
+                while xp < xe:  # one tap: c channels
+                    ap = ab
+                    while ap < ae:
+                        u = ptr32(xp)[0]
+                        v = ptr32(wp)[0]
+                        ptr32(ap)[0] = ptr32(ap)[0] + ((u << 24) >> 24) * ((v << 24) >> 24)
+                        ptr32(ap)[1] = ptr32(ap)[1] + ((u << 16) >> 24) * ((v << 16) >> 24)
+                        ptr32(ap)[2] = ptr32(ap)[2] + ((u << 8) >> 24) * ((v << 8) >> 24)
+                        ptr32(ap)[3] = ptr32(ap)[3] + (u >> 24) * (v >> 24)
+                        xp += 4
+                        wp += 4
+                        ap += 16
+                xr += row
+            for o in range(c):
+                acc = acc0[o]
                 m = mult[o]
                 s = shift[o]
                 # -- requantize acc -> v: MultiplyByQuantizedMultiplier(acc, m, s) --

@@ -172,9 +172,9 @@ for case in range(48):
     else:
         run2("conv", case, kv.conv, kp.conv, (x, w, bias, mult, shift), oh * ow * n_oc, p)
 
-# --- depthwise at the Thumb channel-wise path's limit (256 channels; 257 takes the
-# general path), and with a depth multiplier (the general path too)
-for case, (c, m) in enumerate(((256, 1), (257, 1), (40, 2))):
+# --- depthwise at the channel-wise paths' limits (256 channels; 257 or 260 take the
+# general path; viper's word path needs c % 4 == 0), and with a depth multiplier
+for case, (c, m) in enumerate(((256, 1), (257, 1), (40, 2), (4, 1), (12, 1), (260, 1))):
     kh = kw = 2
     ph = pw = 3
     oh = ow = 2

@@ -193,5 +193,5 @@ def test_requantize_blocks_identical():
         for m in re.finditer(r"\n( *)# -- requantize.*?# -- end requantize --", src, re.S):
             ind = len(m.group(1))
             blocks.append("\n".join(l[ind:] for l in m.group(0).strip("\n").split("\n")))
-    assert len(blocks) == 6   # fc, conv, conv on words, dwconv, mean, add
+    assert len(blocks) == 7   # fc, conv, dwconv, their word forms (conv, dwconv), mean, add
     assert all(b == blocks[0] for b in blocks[1:])
