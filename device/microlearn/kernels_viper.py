@@ -16,6 +16,7 @@ import micropython
 from micropython import const
 
 from . import kernels_viper32 as _kv32
+from . import kernels_viper_pair as _kvp
 
 _D = const(0x7FFF)  # one base-2**15 digit
 
@@ -137,10 +138,13 @@ def conv(x, w, bias, mult, shift, out, p):
     q = ptr32(p)
     c = q[2]
     row = q[1] * c
-    if s31 < 0 and ((int(ptr8(x)) | int(ptr8(w)) | q[7] * c | row | q[8] * row | q[9] * c) & 3) == 0:
-        _kv32.conv(0, 0, 0, x, w, bias, mult, shift, out, p)
-    else:
-        _conv8(x, w, bias, mult, shift, out, p)
+    if s31 < 0:
+        if q[6] * q[7] * c <= 256 and int(_kvp.conv(0, 0, 0, x, w, bias, mult, shift, out, p)):
+            return
+        if ((int(ptr8(x)) | int(ptr8(w)) | q[7] * c | row | q[8] * row | q[9] * c) & 3) == 0:
+            _kv32.conv(0, 0, 0, x, w, bias, mult, shift, out, p)
+            return
+    _conv8(x, w, bias, mult, shift, out, p)
 
 
 @micropython.viper

@@ -186,13 +186,22 @@ for case, (c, m) in enumerate(((256, 1), (257, 1), (40, 2), (4, 1), (12, 1), (26
     p = array('i', [ph, pw, c, oh, ow, m, kh, kw, 1, 1, rint(-128, 127), -128, 127])
     run2("dwconv wide", case, kv.dwconv, kp.dwconv, (x, w, bias, mult, shift), oh * ow * c * m, p)
 
-# --- conv around the Thumb im2col path's limits: rows shorter than 32 bytes and windows
-# of at most 512 bytes are copied into one contiguous window; the others step row by row
-for case, (kh, kw, c) in enumerate(((2, 3, 12), (32, 4, 4), (33, 4, 4), (3, 31, 1), (1, 5, 2))):
-    ph, pw, n_oc = kh + 1, kw + 2, 3
+# --- conv around the fast paths' limits. Thumb: rows shorter than 32 bytes and windows
+# of at most 512 bytes are copied into one contiguous window; the others step row by row.
+# Viper on 32-bit words: windows of at most 256 bytes take the pair form (output channels
+# in blocks of 512 // pairs; a (-128, -128) weight pair sends the layer to the word or byte
+# loop), longer ones the word loop if 4-aligned.
+for case, (kh, kw, c, n_oc, m128) in enumerate((
+        (2, 3, 12, 3, 0), (32, 4, 4, 3, 0), (33, 4, 4, 3, 0), (3, 31, 1, 3, 0), (1, 5, 2, 3, 0),
+        (4, 4, 16, 9, 0), (4, 4, 16, 9, 1), (1, 1, 257, 2, 0), (1, 1, 260, 2, 0),
+        (3, 3, 7, 5, 1))):
+    ph, pw = kh + 1, kw + 2
     oh, ow = 2, 3
     x = rbytes(ph * pw * c)
     w = rbytes(kh * kw * c * n_oc)
+    if m128:  # the last channel's first pair: both -128 (x -128 too, the product's extreme)
+        w[(n_oc - 1) * kh * kw * c] = w[(n_oc - 1) * kh * kw * c + 1] = 0x80
+        x[0] = x[1] = 0x80
     bias = array('i', [rint(-50000, 50000) for _ in range(n_oc)])
     mult = array('i', [rmult() for _ in range(n_oc)])
     shift = array('i', [rshift(50000 + 16384 * kh * kw * c) for _ in range(n_oc)])

@@ -187,11 +187,12 @@ def test_kernels_vs_reference(kind, target, run_device):
 def test_requantize_blocks_identical():
     """The requantize block is copied into every viper kernel: all copies must match."""
     blocks = []
-    for name in ("kernels_viper.py", "kernels_viper32.py", "kernels_viper_pool.py"):
+    for name in ("kernels_viper.py", "kernels_viper32.py", "kernels_viper_pair.py",
+                 "kernels_viper_pool.py"):
         with open(os.path.join(ROOT, "device", "microlearn", name)) as f:
             src = f.read()
         for m in re.finditer(r"\n( *)# -- requantize.*?# -- end requantize --", src, re.S):
             ind = len(m.group(1))
             blocks.append("\n".join(l[ind:] for l in m.group(0).strip("\n").split("\n")))
-    assert len(blocks) == 7   # fc, conv, dwconv, their word forms (conv, dwconv), mean, add
+    assert len(blocks) == 8   # fc, conv, dwconv, conv and dwconv on words, conv on pairs, mean, add
     assert all(b == blocks[0] for b in blocks[1:])

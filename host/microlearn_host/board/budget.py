@@ -31,8 +31,13 @@ PEAK = 10 * 1024
 # (microlearn.Learner is lazy), whose own heap is counted by the Learner, not here.
 # tests/host/test_budget.py fails when a device module is in none of these lists.
 INFERENCE = ("__init__", "compat", "engine", "inputs", "kernels", "kernels_viper",
-             "kernels_viper32", "kernels_viper_pool", "lut_viper", "modelfile", "quantize_viper",
-             "softmax_viper", "kernels_thumb")  # kernels_thumb: ARM arches only (mpy.THUMB_ONLY)
+             "kernels_viper32", "kernels_viper_pair", "kernels_viper_pool", "lut_viper",
+             "modelfile", "quantize_viper", "softmax_viper",
+             "kernels_thumb")  # kernels_thumb: ARM arches only (mpy.THUMB_ONLY)
+# Scratch buffers a kernel module allocates when imported (its accumulators, packed pairs,
+# windows), bytes with their object headers.
+MODULE_BUFFERS = {"kernels_viper32": 1024 + 16, "kernels_viper_pair": 512 + 2048 + 32,
+                  "kernels_thumb": 1024 + 512 + 512 + 48}
 TWINS = ("kernels_py", "kernels_py_pool", "softmax", "quantize", "learn_py")
 LEARNING = ("learner", "learn_head", "learn_viper", "learn_py", "state")
 # The active-learning app's modules: imported by microlearn.app only (bench/app_cost.py
@@ -46,9 +51,9 @@ class BudgetError(ValueError):
 
 def code_bytes(arch):
     """Heap the microlearn modules take once imported on a viper board of `arch`."""
-    files = [path for name, path in mpy.device_package(arch)
-             if name.split("/")[-1][:-4] in INFERENCE]
-    return sum(os.path.getsize(path) + CODE_PER_MODULE for path in files)
+    mods = [(name.split("/")[-1][:-4], path) for name, path in mpy.device_package(arch)]
+    return sum(os.path.getsize(path) + CODE_PER_MODULE + MODULE_BUFFERS.get(mod, 0)
+               for mod, path in mods if mod in INFERENCE)
 
 
 def load_bytes(info):
