@@ -91,20 +91,30 @@ def conv(xp: int, wp: int, acc: int, x: ptr8, w, bias: ptr32, mult: ptr32, shift
                 # the window, row by row, into pairs
                 xr = oy * ystep + ox * xstep
                 j = 0
-                k = 0
-                lowv = 0
-                for ky in range(kh):
-                    for i in range(run):
-                        v = (x[xr + i] ^ 0x80) - 0x80
-                        if k & 1:
-                            xs[j] = lowv + (v << 16)
+                if run & 1:  # pairs straddle rows
+                    k = 0
+                    lowv = 0
+                    for ky in range(kh):
+                        for i in range(run):
+                            v = (x[xr + i] ^ 0x80) - 0x80
+                            if k & 1:
+                                xs[j] = lowv + (v << 16)
+                                j += 1
+                            else:
+                                lowv = v
+                            k += 1
+                        xr += row
+                    if k & 1:
+                        xs[j] = lowv
+                else:  # whole pairs in every row
+                    for ky in range(kh):
+                        i = xr
+                        e = xr + run
+                        while i < e:
+                            xs[j] = ((x[i] ^ 0x80) - 0x80) + ((((x[i + 1] ^ 0x80) - 0x80)) << 16)
                             j += 1
-                        else:
-                            lowv = v
-                        k += 1
-                    xr += row
-                if k & 1:
-                    xs[j] = lowv
+                            i += 2
+                        xr += row
                 oi = pix * n_oc + ob
                 wp = int(ws)
                 for o in range(ob, ob + nb):
