@@ -76,6 +76,7 @@ def conv(xp: int, wp: int, acc: int, x: ptr8, w, bias: ptr32, mult: ptr32, shift
         xs[i] = 0
     xa = int(xs)
     xe = xa + 4 * n2p
+    x8 = xa + 32 * (n2p >> 3)  # 8 pairs an iteration up to here, then 4
     ws = ptr32(_W)
     bsz = _WN // n2p  # output channels a block
     ob = 0
@@ -120,12 +121,22 @@ def conv(xp: int, wp: int, acc: int, x: ptr8, w, bias: ptr32, mult: ptr32, shift
                 for o in range(ob, ob + nb):
                     acc = bias[o]
                     xp = xa
-                    while xp < xe:
+                    while xp < x8:
+                        acc += (((ptr32(xp)[0] * ptr32(wp)[0] + 0x8000) >> 16)
+                                + ((ptr32(xp)[1] * ptr32(wp)[1] + 0x8000) >> 16)
+                                + ((ptr32(xp)[2] * ptr32(wp)[2] + 0x8000) >> 16)
+                                + ((ptr32(xp)[3] * ptr32(wp)[3] + 0x8000) >> 16)
+                                + ((ptr32(xp)[4] * ptr32(wp)[4] + 0x8000) >> 16)
+                                + ((ptr32(xp)[5] * ptr32(wp)[5] + 0x8000) >> 16)
+                                + ((ptr32(xp)[6] * ptr32(wp)[6] + 0x8000) >> 16)
+                                + ((ptr32(xp)[7] * ptr32(wp)[7] + 0x8000) >> 16))
+                        xp += 32
+                        wp += 32
+                    if xp < xe:
                         acc += (((ptr32(xp)[0] * ptr32(wp)[0] + 0x8000) >> 16)
                                 + ((ptr32(xp)[1] * ptr32(wp)[1] + 0x8000) >> 16)
                                 + ((ptr32(xp)[2] * ptr32(wp)[2] + 0x8000) >> 16)
                                 + ((ptr32(xp)[3] * ptr32(wp)[3] + 0x8000) >> 16))
-                        xp += 16
                         wp += 16
                     m = mult[o]
                     s = shift[o]
