@@ -74,20 +74,16 @@ def fc(x: ptr8, w: ptr8, bias: ptr32, mult: ptr32, shift: ptr32, out: ptr8, p: p
         if s > 0:
             acc = acc << s  # host guarantees this stays inside int32
             rs = 0
-        a = acc
-        if acc < 0:
-            a = 0 - acc
-        if (a >> 15) == 0:  # |acc| < 2**15 (and not -2**31, which stays negative)
+        sg = acc >> 31  # -1 for acc < 0, else 0
+        a = (acc ^ sg) - sg  # |acc|; -2**31 stays negative
+        if (a >> 15) == 0:  # |acc| < 2**15
             # |acc| * m with m in two 15-bit halves: no product or sum reaches 2**31. The nudge
             # is 2**30, or 2**30 - 1 for acc < 0 (n30 = 2**30, made at run time).
-            v = a * (m & _D) + n30
-            if acc < 0:
-                v -= 1
-            v = (a * (m >> 15) + (v >> 15)) >> 16
+            v = (a * (m & _D) + n30 + sg) >> 15
+            v = (a * (m >> 15) + v) >> 16
             if rs > 0:  # RoundingDivideByPOT is odd: round |v| half up
                 v = (v >> rs) + ((v >> (rs - 1)) & 1)
-            if acc < 0:
-                v = 0 - v
+            v = (v ^ sg) - sg
         else:
             # SRDHM on |acc| in base-2**15 digits: no product or sum reaches 2**31.
             r01 = 0  # nudge 2**30 (acc >= 0) or 2**30 - 1 (acc < 0), as digits
@@ -196,20 +192,16 @@ def _conv8(x: ptr8, w: ptr8, bias: ptr32, mult: ptr32, shift: ptr32, out: ptr8, 
                 if s > 0:
                     acc = acc << s  # host guarantees this stays inside int32
                     rs = 0
-                a = acc
-                if acc < 0:
-                    a = 0 - acc
-                if (a >> 15) == 0:  # |acc| < 2**15 (and not -2**31, which stays negative)
+                sg = acc >> 31  # -1 for acc < 0, else 0
+                a = (acc ^ sg) - sg  # |acc|; -2**31 stays negative
+                if (a >> 15) == 0:  # |acc| < 2**15
                     # |acc| * m with m in two 15-bit halves: no product or sum reaches 2**31. The nudge
                     # is 2**30, or 2**30 - 1 for acc < 0 (n30 = 2**30, made at run time).
-                    v = a * (m & _D) + n30
-                    if acc < 0:
-                        v -= 1
-                    v = (a * (m >> 15) + (v >> 15)) >> 16
+                    v = (a * (m & _D) + n30 + sg) >> 15
+                    v = (a * (m >> 15) + v) >> 16
                     if rs > 0:  # RoundingDivideByPOT is odd: round |v| half up
                         v = (v >> rs) + ((v >> (rs - 1)) & 1)
-                    if acc < 0:
-                        v = 0 - v
+                    v = (v ^ sg) - sg
                 else:
                     # SRDHM on |acc| in base-2**15 digits: no product or sum reaches 2**31.
                     r01 = 0  # nudge 2**30 (acc >= 0) or 2**30 - 1 (acc < 0), as digits
@@ -312,20 +304,16 @@ def _dwconv8(x: ptr8, w: ptr8, bias: ptr32, mult: ptr32, shift: ptr32, out: ptr8
                     if s > 0:
                         acc = acc << s  # host guarantees this stays inside int32
                         rs = 0
-                    a = acc
-                    if acc < 0:
-                        a = 0 - acc
-                    if (a >> 15) == 0:  # |acc| < 2**15 (and not -2**31, which stays negative)
+                    sg = acc >> 31  # -1 for acc < 0, else 0
+                    a = (acc ^ sg) - sg  # |acc|; -2**31 stays negative
+                    if (a >> 15) == 0:  # |acc| < 2**15
                         # |acc| * m with m in two 15-bit halves: no product or sum reaches 2**31. The nudge
                         # is 2**30, or 2**30 - 1 for acc < 0 (n30 = 2**30, made at run time).
-                        v = a * (m & _D) + n30
-                        if acc < 0:
-                            v -= 1
-                        v = (a * (m >> 15) + (v >> 15)) >> 16
+                        v = (a * (m & _D) + n30 + sg) >> 15
+                        v = (a * (m >> 15) + v) >> 16
                         if rs > 0:  # RoundingDivideByPOT is odd: round |v| half up
                             v = (v >> rs) + ((v >> (rs - 1)) & 1)
-                        if acc < 0:
-                            v = 0 - v
+                        v = (v ^ sg) - sg
                     else:
                         # SRDHM on |acc| in base-2**15 digits: no product or sum reaches 2**31.
                         r01 = 0  # nudge 2**30 (acc >= 0) or 2**30 - 1 (acc < 0), as digits
