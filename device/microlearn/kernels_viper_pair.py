@@ -27,19 +27,20 @@ def _pack_w(w: ptr8, wsc: ptr32, o0: int, nb: int, n: int, n2p: int) -> int:
     j = 0
     for o in range(nb):
         k = (o0 + o) * n
-        e = k + n
-        i = 0
-        while k < e:
-            w0 = (w[k] ^ 0x80) - 0x80
-            w1 = 0
-            if k + 1 < e:
-                w1 = (w[k + 1] ^ 0x80) - 0x80
-            if w0 == -128 and w1 == -128:
+        i = j + (n >> 1)
+        while j < i:
+            w0 = w[k]
+            w1 = w[k + 1]
+            if (w0 | (w1 << 8)) == 0x8080:  # both -128
                 return 0
-            wsc[j] = w1 + (w0 << 16)
+            wsc[j] = ((w1 ^ 0x80) - 0x80) + (((w0 ^ 0x80) - 0x80) << 16)
+            j += 1
+            k += 2
+        i = n >> 1
+        if n & 1:  # the last weight, paired with 0
+            wsc[j] = ((w[k] ^ 0x80) - 0x80) << 16
             j += 1
             i += 1
-            k += 2
         while i < n2p:
             wsc[j] = 0
             j += 1
