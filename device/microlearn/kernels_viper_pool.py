@@ -2,9 +2,11 @@
 # Same conventions as kernels_viper.py: int8 in bytes, ptr32 fields
 # sign-extended with s31, the requantize block copied verbatim from there.
 import micropython
+from array import array
 from micropython import const
 
 _D = const(0x7FFF)  # one base-2**15 digit
+_SUMS = array("i", bytes(16))  # avgpool: 4 channels' sums
 
 
 @micropython.viper
@@ -57,6 +59,14 @@ def avgpool(x: ptr8, out: ptr8, p: ptr32):
     c = p[2]
     lo = (p[11] ^ s31) - s31
     hi = (p[12] ^ s31) - s31
+    # channels 4 at a time where c % 4 == 0 and x is 4-aligned (any word size: the
+    # sums stay inside 32 bits)
+    wordy = ((int(x) | c) & 3) == 0
+    x32 = ptr32(x)
+    k80 = 0x808080
+    k80 = k80 | (k80 << 8)  # 0x80808080, made at run time (a literal would be an object)
+    m16 = 0xFF | (0xFF << 16)
+    sums = ptr32(_SUMS)
     oi = 0
     for oy in range(p[3]):
         y0 = oy * p[7] - p[9]
@@ -74,6 +84,37 @@ def avgpool(x: ptr8, out: ptr8, p: ptr32):
                 x1 = w
             cnt = (y1 - y0) * (x1 - x0)
             half = cnt >> 1
+            if wordy and cnt <= 257:
+                # 4 channels a word: offset-binary bytes (x ^ 0x80, 0..255) summed in
+                # 16-bit lanes, even and odd bytes apart (255 * 257 < 2**16)
+                c4 = c >> 2
+                for g in range(c4):
+                    ev = 0
+                    od = 0
+                    for y in range(y0, y1):
+                        i = (y * w + x0) * c4 + g
+                        for xx in range(x0, x1):
+                            u = x32[i] ^ k80
+                            ev += u & m16
+                            od += (u >> 8) & m16
+                            i += c4
+                    sums[0] = (ev & 0xFFFF) - (cnt << 7)
+                    sums[1] = (od & 0xFFFF) - (cnt << 7)
+                    sums[2] = ((ev >> 16) & 0xFFFF) - (cnt << 7)
+                    sums[3] = ((od >> 16) & 0xFFFF) - (cnt << 7)
+                    for ch in range(4):
+                        acc = (sums[ch] ^ s31) - s31
+                        if acc > 0:
+                            v = (acc + half) // cnt
+                        else:
+                            v = 0 - (half - acc) // cnt
+                        if v < lo:
+                            v = lo
+                        if v > hi:
+                            v = hi
+                        out[oi] = v & 0xFF
+                        oi += 1
+                continue
             for ch in range(c):
                 acc = 0
                 for y in range(y0, y1):
@@ -104,6 +145,14 @@ def maxpool(x: ptr8, out: ptr8, p: ptr32):
     c = p[2]
     lo = (p[11] ^ s31) - s31
     hi = (p[12] ^ s31) - s31
+    # channels 4 at a time where c % 4 == 0 and x is 4-aligned (any word size: the
+    # sums stay inside 32 bits)
+    wordy = ((int(x) | c) & 3) == 0
+    x32 = ptr32(x)
+    k80 = 0x808080
+    k80 = k80 | (k80 << 8)  # 0x80808080, made at run time (a literal would be an object)
+    m16 = 0xFF | (0xFF << 16)
+    sums = ptr32(_SUMS)
     oi = 0
     for oy in range(p[3]):
         y0 = oy * p[7] - p[9]

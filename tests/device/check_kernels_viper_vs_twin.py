@@ -233,6 +233,15 @@ for case in range(20):
                     rmult(), -rint(14, 31), rint(-128, 127), lo, rint(lo, 127)])
     run2("add", case, kvp.add, kpp.add, (x, x2), n, p)
 
+# --- avgpool's word path at its lane limit: 257 cells a window (255 * 257 < 2**16), and
+# 272 (the byte loop), with saturated and random inputs
+for case, (h, w, fill) in enumerate(((257, 1, 0x7F), (257, 1, 0x80), (257, 1, None),
+                                     (17, 16, 0x7F), (17, 16, None))):
+    c = 8
+    x = bytearray([fill] * (h * w * c)) if fill is not None else rbytes(h * w * c)
+    p = array('i', [h, w, c, 1, 1, h, w, 1, 1, 0, 0, -128, 127])
+    run2("avgpool wide", case, kvp.avgpool, kpp.avgpool, (x,), c, p)
+
 result("cases", counts)
 check("viper and thumb kernels do not allocate", not alloc, ", ".join(alloc))
 check("viper (and thumb) == twin on every kernel", not bad, "; ".join(bad))
