@@ -187,12 +187,14 @@ for case, (c, m) in enumerate(((256, 1), (257, 1), (40, 2), (4, 1), (12, 1), (26
     run2("dwconv wide", case, kv.dwconv, kp.dwconv, (x, w, bias, mult, shift), oh * ow * c * m, p)
 
 # --- conv around the fast paths' limits. Thumb: rows shorter than 32 bytes and windows
-# of at most 512 bytes are copied into one contiguous window; the others step row by row.
+# of at most 512 bytes are copied into one contiguous window when (kh - 1) * channels >= 64;
+# the others step row by row.
 # Viper on 32-bit words: windows of at most 256 bytes take the pair form (output channels
 # in blocks of 512 // pairs; a (-128, -128) weight pair sends the layer to the word or byte
 # loop), longer ones the word loop if 4-aligned.
 for case, (kh, kw, c, n_oc, m128) in enumerate((
-        (2, 3, 12, 3, 0), (32, 4, 4, 3, 0), (33, 4, 4, 3, 0), (3, 31, 1, 3, 0), (1, 5, 2, 3, 0),
+        (2, 3, 12, 3, 0), (32, 4, 4, 3, 0), (33, 4, 4, 3, 0), (3, 31, 1, 32, 0), (1, 5, 2, 3, 0),
+        (10, 4, 1, 8, 0), (3, 3, 1, 16, 0),
         (4, 4, 16, 9, 0), (4, 4, 16, 9, 1), (1, 1, 257, 2, 0), (1, 1, 260, 2, 0),
         (3, 3, 7, 5, 1))):
     ph, pw = kh + 1, kw + 2
