@@ -53,10 +53,26 @@ if NATIVE and 4 <= _ARCH <= 8:
         THUMB = True
     except (ImportError, SyntaxError, ValueError, AttributeError, NameError):
         pass
+# W32: viper on 32-bit words (ESP32; m0 with kernels="viper"): conv in the pair form and
+# depthwise on word loads (kernels_viper_pair.py, kernels_viper32.py). Imported only where
+# they run: on an RP2040 the assembler kernels take these layers.
+W32 = NATIVE and __import__("sys").maxsize < (1 << 32)
+
+
+def _w32():
+    gc.collect()
+    from . import kernels_viper32 as k32, kernels_viper_pair as kvp
+    return kvp.conv, k32.dwconv
+
+
 dot_i8 = _impl.dot_i8
 fc = _thumb.fc if THUMB else _impl.fc
-conv = _thumb.conv if THUMB else _impl.conv
-dwconv = _thumb.dwconv if THUMB else _impl.dwconv
+if THUMB:
+    conv, dwconv = _thumb.conv, _thumb.dwconv
+elif W32:
+    conv, dwconv = _w32()
+else:
+    conv, dwconv = _impl.conv, _impl.dwconv
 pad = _pool.pad
 avgpool = _pool.avgpool
 maxpool = _pool.maxpool
@@ -82,6 +98,8 @@ def named(name):
               "quantize", "RAW", "RAW_SOFTMAX", "NATIVE"):
         setattr(s, k, g[k])
     s.fc, s.conv, s.dwconv, s.THUMB = _impl.fc, _impl.conv, _impl.dwconv, False
+    if name == "viper" and W32:
+        s.conv, s.dwconv = _w32()
     if name == "plain":
         from . import kernels_py as kp, kernels_py_pool as kpp
         from .softmax import softmax as sm

@@ -15,9 +15,6 @@
 import micropython
 from micropython import const
 
-from . import kernels_viper32 as _kv32
-from . import kernels_viper_pair as _kvp
-
 _D = const(0x7FFF)  # one base-2**15 digit
 
 
@@ -124,28 +121,9 @@ def fc(x: ptr8, w: ptr8, bias: ptr32, mult: ptr32, shift: ptr32, out: ptr8, p: p
 
 
 @micropython.viper
-def conv(x, w, bias, mult, shift, out, p):
+def conv(x: ptr8, w: ptr8, bias: ptr32, mult: ptr32, shift: ptr32, out: ptr8, p: ptr32):
     # p = [ph, pw, c, oh, ow, oc, kh, kw, sh, sw, out_zp, act_min, act_max];
     # x is already padded with in_zp (ph, pw, c); w is OHWI.
-    # On 32-bit words with every row, step and buffer 4-aligned: the word-load conv.
-    # (Arguments pass through as objects: a pointer boxed for a call could be a big int.)
-    s31 = 1
-    s31 = s31 << 31
-    q = ptr32(p)
-    c = q[2]
-    row = q[1] * c
-    if s31 < 0:
-        if q[6] * q[7] * c <= 256 and int(_kvp.conv(0, 0, 0, x, w, bias, mult, shift, out, p)):
-            return
-        if ((int(ptr8(x)) | int(ptr8(w)) | q[7] * c | row | q[8] * row | q[9] * c) & 3) == 0:
-            _kv32.conv(0, 0, 0, x, w, bias, mult, shift, out, p)
-            return
-    _conv8(x, w, bias, mult, shift, out, p)
-
-
-@micropython.viper
-def _conv8(x: ptr8, w: ptr8, bias: ptr32, mult: ptr32, shift: ptr32, out: ptr8, p: ptr32):
-    # the byte loop: any shape and alignment, 32- or 64-bit words
     s31 = 1
     s31 = s31 << 31
     n30 = 1
@@ -243,24 +221,9 @@ def _conv8(x: ptr8, w: ptr8, bias: ptr32, mult: ptr32, shift: ptr32, out: ptr8, 
 
 
 @micropython.viper
-def dwconv(x, w, bias, mult, shift, out, p):
+def dwconv(x: ptr8, w: ptr8, bias: ptr32, mult: ptr32, shift: ptr32, out: ptr8, p: ptr32):
     # p = [ph, pw, c, oh, ow, m, kh, kw, sh, sw, out_zp, act_min, act_max];
     # w is (kh, kw, c*m); output channel o = ic*m + j reads input channel ic.
-    # Depth multiplier 1 on 32-bit words, c a multiple of 4 (up to 256), buffers 4-aligned:
-    # the channel-wise word-load dwconv.
-    s31 = 1
-    s31 = s31 << 31
-    q = ptr32(p)
-    c = q[2]
-    if (s31 < 0 and q[5] == 1 and 0 < c <= 256 and ((int(ptr8(x)) | int(ptr8(w)) | c) & 3) == 0):
-        _kv32.dwconv(0, 0, 0, x, w, bias, mult, shift, out, p)
-    else:
-        _dwconv8(x, w, bias, mult, shift, out, p)
-
-
-@micropython.viper
-def _dwconv8(x: ptr8, w: ptr8, bias: ptr32, mult: ptr32, shift: ptr32, out: ptr8, p: ptr32):
-    # the byte loop: any shape and alignment, 32- or 64-bit words
     s31 = 1
     s31 = s31 << 31
     n30 = 1

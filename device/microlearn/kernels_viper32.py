@@ -1,19 +1,21 @@
-# Viper conv for 32-bit boards (ESP32's xtensawin, and armv6m/armv7m, x86) when rows,
-# steps and buffers are 4-aligned, as in a 1x1 conv over a multiple of 4 channels: one
-# 32-bit load brings 4 int8 values, sign-extended by shifts ((v << 24) >> 24 ...), which
-# costs far fewer instructions than 4 byte loads with (b ^ 0x80) - 0x80 (DS-CNN 1x1 conv on
-# m0: see docs/benchmarks.md). The x64 port's 64-bit words would need other shifts: it
-# keeps the byte loop (kernels_viper.conv decides). Same arguments and bits as that conv.
+# Viper conv and depthwise on 32-bit words (ESP32's xtensawin, armv6m/armv7m, x86), where
+# rows, steps and buffers are 4-aligned (a 1x1 conv or a depthwise over a multiple of 4
+# channels): one 32-bit load brings 4 int8 values, sign-extended by shifts ((v << 24) >> 24
+# ...), far fewer instructions than 4 byte loads with (b ^ 0x80) - 0x80. The x64 port's
+# 64-bit words would need other shifts: there the dispatchers take the byte loops.
+# kernels.py picks dwconv here and conv in kernels_viper_pair.py on 32-bit viper boards.
 # The hot values come first (xp, wp, acc: viper keeps its first locals in registers).
 import micropython
 from array import array
 from micropython import const
 
+from . import kernels_viper as _kv
+
 _D = const(0x7FFF)  # one base-2**15 digit
 
 
 @micropython.viper
-def conv(xp: int, wp: int, acc: int, x: ptr8, w: ptr8, bias: ptr32, mult: ptr32, shift: ptr32,
+def conv_words(xp: int, wp: int, acc: int, x: ptr8, w: ptr8, bias: ptr32, mult: ptr32, shift: ptr32,
          out: ptr8, p: ptr32):
     # p as kernels_viper.conv; the caller checked that run, row, steps, x and w are 4-aligned
     s31 = 1
@@ -113,7 +115,7 @@ _ACC = array("i", bytes(4 * _ACC_N))
 
 
 @micropython.viper
-def dwconv(xp: int, wp: int, ap: int, x: ptr8, w: ptr8, bias: ptr32, mult: ptr32, shift: ptr32,
+def dwconv_words(xp: int, wp: int, ap: int, x: ptr8, w: ptr8, bias: ptr32, mult: ptr32, shift: ptr32,
            out: ptr8, p: ptr32):
     # p as kernels_viper.dwconv, depth multiplier 1, c <= _ACC_N; the caller checked that
     # c, x and w are 4-aligned. Channel-wise: a window row's taps are kw * c contiguous
@@ -216,3 +218,18 @@ def dwconv(xp: int, wp: int, ap: int, x: ptr8, w: ptr8, bias: ptr32, mult: ptr32
                     v = hi
                 out[oi] = v & 0xFF
                 oi += 1
+
+
+@micropython.viper
+def dwconv(x, w, bias, mult, shift, out, p):
+    # kernels_viper.dwconv's arguments. Depth multiplier 1 on 32-bit words, c a multiple of
+    # 4 (up to 256), buffers 4-aligned: dwconv_words; else the byte loop. (Arguments pass
+    # through as objects: a pointer boxed for a call could be a big int.)
+    s31 = 1
+    s31 = s31 << 31
+    q = ptr32(p)
+    c = q[2]
+    if s31 < 0 and q[5] == 1 and 0 < c <= _ACC_N and ((int(ptr8(x)) | int(ptr8(w)) | c) & 3) == 0:
+        dwconv_words(0, 0, 0, x, w, bias, mult, shift, out, p)
+    else:
+        _kv.dwconv(x, w, bias, mult, shift, out, p)

@@ -8,10 +8,14 @@
 # Weights are packed at run time, a block of output channels at a time, into _W (no copy
 # of the model's weights stays in the heap); each pixel's window is packed into _X
 # (im2col: any stride, padding and channel count). Zero pairs pad both to a multiple of
-# 4 pairs for the unrolled loop. DS-CNN on m0: see docs/benchmarks.md.
+# 4 pairs for the unrolled loop. DS-CNN on m0: see docs/benchmarks.md. conv (at the end)
+# is what kernels.py picks on 32-bit viper boards: it falls back to the word and byte loops.
 import micropython
 from array import array
 from micropython import const
+
+from . import kernels_viper as _kv
+from . import kernels_viper32 as _kv32
 
 _D = const(0x7FFF)  # one base-2**15 digit
 _XN = const(128)  # pairs a window may have (kh * kw * c <= 256)
@@ -49,8 +53,8 @@ def _pack_w(w: ptr8, wsc: ptr32, o0: int, nb: int, n: int, n2p: int) -> int:
 
 
 @micropython.viper
-def conv(xp: int, wp: int, acc: int, x: ptr8, w, bias: ptr32, mult: ptr32, shift: ptr32,
-         out: ptr8, p: ptr32) -> int:
+def conv_pairs(xp: int, wp: int, acc: int, x: ptr8, w, bias: ptr32, mult: ptr32,
+               shift: ptr32, out: ptr8, p: ptr32) -> int:
     # p as kernels_viper.conv; kh * kw * c <= 2 * _XN. 0 (nothing trustworthy written) if
     # the weights have a (-128, -128) pair.
     s31 = 1
@@ -197,3 +201,23 @@ def conv(xp: int, wp: int, acc: int, x: ptr8, w, bias: ptr32, mult: ptr32, shift
                 pix += 1
         ob += nb
     return 1
+
+
+@micropython.viper
+def conv(x, w, bias, mult, shift, out, p):
+    # kernels_viper.conv's arguments. On 32-bit words: the pair form for windows of at most
+    # 2 * _XN bytes (unless a weight pair is (-128, -128)), else the word loop where rows,
+    # steps and buffers are 4-aligned, else the byte loop. (Arguments pass through as
+    # objects: a pointer boxed for a call could be a big int.)
+    s31 = 1
+    s31 = s31 << 31
+    q = ptr32(p)
+    c = q[2]
+    row = q[1] * c
+    if s31 < 0:
+        if q[6] * q[7] * c <= 2 * _XN and int(conv_pairs(0, 0, 0, x, w, bias, mult, shift, out, p)):
+            return
+        if ((int(ptr8(x)) | int(ptr8(w)) | q[7] * c | row | q[8] * row | q[9] * c) & 3) == 0:
+            _kv32.conv_words(0, 0, 0, x, w, bias, mult, shift, out, p)
+            return
+    _kv.conv(x, w, bias, mult, shift, out, p)

@@ -2,7 +2,10 @@
 # layers and on requantization extremes (multipliers near 2**30 and 2**31-1,
 # shifts -31..+30, accumulators up to +-2**31 where the left shift is legal).
 # Where the firmware has the inline assembler (m0, m3), the Thumb fc, conv and
-# dwconv (kernels_thumb.py) run every fc, conv, dwconv and requantization case too.
+# dwconv (kernels_thumb.py) run every fc, conv, dwconv and requantization case too; on
+# 32-bit words (unix32, m0, m3) so do the pair and word kernels' conv and dwconv
+# (kernels_viper_pair.py, kernels_viper32.py: what an ESP32 runs).
+import sys
 import micropython
 from array import array
 from devtest import check, result, done, target, Rand
@@ -11,7 +14,12 @@ from microlearn import kernels, kernels_py as kp, kernels_py_pool as kpp
 result("target", target())
 check("viper kernels selected", kernels.NATIVE, "kernels.NATIVE is False: native emitter missing?")
 from microlearn import kernels_viper as kv, kernels_viper_pool as kvp  # noqa: E402
-THUMB = {}
+ALSO = {}  # byte kernel: [(name, faster kernel with its arguments)]
+if sys.maxsize < (1 << 32):
+    check("32-bit word kernels selected", kernels.W32, "32-bit words, kernels.W32 is False")
+    from microlearn import kernels_viper32 as k32, kernels_viper_pair as kpr  # noqa: E402
+    ALSO[kv.conv] = [("w32", kpr.conv)]
+    ALSO[kv.dwconv] = [("w32", k32.dwconv)]
 try:  # does this firmware have the inline assembler? (a decorator the compiler knows)
     exec("@micropython.asm_thumb\ndef _f(r0):\n    add(r0, 1)\n")
     ASM = True
@@ -20,8 +28,10 @@ except (SyntaxError, NameError, AttributeError):
 if ASM:  # then the engine must have picked them
     check("thumb kernels selected", kernels.THUMB, "asm_thumb exists, kernels.THUMB is False")
     from microlearn import kernels_thumb as kt  # noqa: E402
-    THUMB = {kv.fc: kt.fc, kv.conv: kt.conv, kv.dwconv: kt.dwconv}
-result("thumb", len(THUMB) > 0)
+    for f, t in ((kv.fc, kt.fc), (kv.conv, kt.conv), (kv.dwconv, kt.dwconv)):
+        ALSO[f] = ALSO.get(f, []) + [("thumb", t)]
+result("thumb", ASM)
+result("w32", kernels.W32)
 
 _rand = Rand(2024)
 rnd = _rand.rnd
@@ -88,10 +98,9 @@ def compare(kind, case, fv, fp, args_v, args_p, out_v, out_p):
 def run2(kind, case, fv, fp, ins, n_out, p):
     ov, op = bytearray(n_out), bytearray(n_out)
     compare(kind, case, fv, fp, tuple(ins) + (ov, p), tuple(ins) + (op, p), ov, op)
-    if fv in THUMB:
+    for name, f in ALSO.get(fv, ()):
         ot, op = bytearray(n_out), bytearray(n_out)
-        compare("thumb " + kind, case, THUMB[fv], fp, tuple(ins) + (ot, p), tuple(ins) + (op, p),
-                ot, op)
+        compare(name + " " + kind, case, f, fp, tuple(ins) + (ot, p), tuple(ins) + (op, p), ot, op)
 
 
 # --- requantization through fc with n_in = 0 (acc = bias), one output a call -
@@ -201,12 +210,20 @@ for case, (kh, kw, c, n_oc, m128) in enumerate((
     oh, ow = 2, 3
     x = rbytes(ph * pw * c)
     w = rbytes(kh * kw * c * n_oc)
-    if m128:  # the last channel's first pair: both -128 (x -128 too, the product's extreme)
-        w[(n_oc - 1) * kh * kw * c] = w[(n_oc - 1) * kh * kw * c + 1] = 0x80
-        x[0] = x[1] = 0x80
     bias = array('i', [rint(-50000, 50000) for _ in range(n_oc)])
     mult = array('i', [rmult() for _ in range(n_oc)])
     shift = array('i', [rshift(50000 + 16384 * kh * kw * c) for _ in range(n_oc)])
+    if m128:  # every x and the last channel's weights -128: each pair sums to +32768, which
+        # a 16-bit lane would wrap to -32768; scaled so that acc = 16384 * n shows unclamped
+        n = kh * kw * c
+        for i in range(len(x)):
+            x[i] = 0x80
+        for i in range((n_oc - 1) * n, n_oc * n):
+            w[i] = 0x80
+        bias[n_oc - 1], mult[n_oc - 1] = 0, 1 << 30
+        shift[n_oc - 1] = -1
+        while (16384 * n) >> (-shift[n_oc - 1] + 1) > 100:
+            shift[n_oc - 1] -= 1
     p = array('i', [ph, pw, c, oh, ow, n_oc, kh, kw, 1, 1, rint(-128, 127), -128, 127])
     run2("conv rows", case, kv.conv, kp.conv, (x, w, bias, mult, shift), oh * ow * n_oc, p)
 

@@ -34,6 +34,9 @@ INFERENCE = ("__init__", "compat", "engine", "inputs", "kernels", "kernels_viper
              "kernels_viper32", "kernels_viper_pair", "kernels_viper_pool", "lut_viper",
              "modelfile", "quantize_viper", "softmax_viper",
              "kernels_thumb")  # kernels_thumb: ARM arches only (mpy.THUMB_ONLY)
+# Imported only where viper runs on 32-bit words without the assembler (esp32; kernels.W32):
+# on ARM the assembler kernels take their layers, x64 keeps the byte loops.
+W32_ONLY = ("kernels_viper32", "kernels_viper_pair")
 # Scratch buffers a kernel module allocates when imported (its accumulators, packed pairs,
 # windows), bytes with their object headers.
 MODULE_BUFFERS = {"kernels_viper32": 1024 + 16, "kernels_viper_pair": 512 + 2048 + 32,
@@ -52,8 +55,9 @@ class BudgetError(ValueError):
 def code_bytes(arch):
     """Heap the microlearn modules take once imported on a viper board of `arch`."""
     mods = [(name.split("/")[-1][:-4], path) for name, path in mpy.device_package(arch)]
+    skip = W32_ONLY if arch in mpy.THUMB_ARCHES or arch == "x64" else ()
     return sum(os.path.getsize(path) + CODE_PER_MODULE + MODULE_BUFFERS.get(mod, 0)
-               for mod, path in mods if mod in INFERENCE)
+               for mod, path in mods if mod in INFERENCE and mod not in skip)
 
 
 def load_bytes(info):
