@@ -36,10 +36,11 @@ for i in range(len(xbuf)):  # an LCG: int8 activations without shipping them
     v = (v * 1103515245 + 12345) & 0x3FFFFFFF
     xbuf[i] = v >> 22
 # the kernel modules load after the big buffers, so they cannot fragment them
-from microlearn import kernels_py, compat
-from microlearn.compat import native_kernels
+from microlearn import compat, kernels, kernels_py
 
-_kv = native_kernels()
+# "viper": what a board without the assembler runs (an ESP32: the pair and word kernels on
+# 32-bit words, the byte loops on x64)
+_kv = kernels.named("viper") if kernels.NATIVE else None
 
 
 def read(f, span, buf):

@@ -132,8 +132,9 @@ def _args_stream(s):
 
 def _args_bench(s):
     s.add_argument("--targets", default="unix,unix32,m0", help="comma-separated virtual boards")
-    s.add_argument("--only", choices=("learning", "tradeoff", "active", "speed"),
-                   help="run one section (learning: the Learner on its host twin, then its cost on "
+    s.add_argument("--only", choices=("engine", "learning", "tradeoff", "active", "speed"),
+                   help="run one section (engine: the dot product, the kernels and whole models on "
+                   "--targets, ~3 min; learning: the Learner on its host twin, then its cost on "
                    "--targets, minutes; tradeoff: its same-arm against other-arm table alone, "
                    "~5 min; active: query strategies against random, ~5 min; speed: models "
                    "layer by layer on the kernel sets, m0 and Unix, ~2 min) and replace it "

@@ -298,17 +298,18 @@ def hyper_text(hyper):
 
 
 def update_doc(text, path=None, title=TITLE) -> str:
-    """Replace the section `title` (this one by default) in docs/benchmarks.md (append it
-    when absent)."""
+    """Replace the section `title` (this one by default) in docs/benchmarks.md where it
+    stands (append it when absent)."""
     import os
     from ..board import profiles
     path = path or os.path.join(profiles.ROOT, "docs", "benchmarks.md")
     old = open(path).read() if os.path.isfile(path) else "# Benchmarks\n"
-    if title in old:
+    if title in old:  # in place
         a = old.index(title)
         nxt = old.find("\n## ", a + len(title))
-        old = old[:a] + old[nxt + 1:] if nxt >= 0 else old[:a]
-    new = old.rstrip("\n") + "\n\n" + text.rstrip("\n") + "\n"
+        new = old[:a] + text.rstrip("\n") + "\n" + ("\n" + old[nxt + 1:] if nxt >= 0 else "")
+    else:
+        new = old.rstrip("\n") + "\n\n" + text.rstrip("\n") + "\n"
     with open(path, "w") as f:
         f.write(new)
     return path

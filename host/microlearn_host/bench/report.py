@@ -77,7 +77,9 @@ def kernel_section(targets):
     return ("## Kernels: viper vs plain twin\n\n"
             "The arguments are the ones the engine builds (`bench_models.kernel_cases()`: a one-layer model "
             "through `modelfile.write`/`read`); conv inputs are the padded buffers (pad() is not timed). "
-            "Unix: repeated until each figure spans 30 ms. The plain twin runs the same layer restricted to "
+            "viper is what a board without the inline assembler runs (`load(..., kernels=\"viper\")`: on "
+            "32-bit words, an ESP32's, conv in the pair form and depthwise on word loads; the byte loops "
+            "on x64). Unix: repeated until each figure spans 30 ms. The plain twin runs the same layer restricted to "
             "its first 4 outputs (FC) or first output row (conv, dwconv): the same inner loops, fewer of them. "
             "Goal: viper >= %dx its twin. ulab's np.dot runs on the FC's 64x256 int8 matrix where the "
             "firmware has ulab (none of the targets built here does; `MICROPYTHON=path` with `--targets user` "
@@ -190,6 +192,13 @@ def main(args):
         text = speed.section(log=lambda m: print(m, flush=True))
         print(text)
         print("written to", os.path.relpath(update_doc(text, title=speed.TITLE)))
+        return 0
+    if getattr(args, "only", None) == "engine":  # the engine's sections: dot, kernels, models
+        from .learning import update_doc
+        for text in (dot_section(targets), kernel_section(targets), model_section(targets)):
+            print(text)
+            update_doc(text, title=text.split("\n", 1)[0])
+        print("written to", os.path.relpath(DOC))
         return 0
     if getattr(args, "only", None) == "tradeoff":  # one subsection of the learning section
         from . import tradeoff
