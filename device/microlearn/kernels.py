@@ -73,7 +73,7 @@ elif W32:
     conv, dwconv = _w32()
 else:
     conv, dwconv = _impl.conv, _impl.dwconv
-pad = _pool.pad
+pad = _thumb.pad if THUMB else _pool.pad
 avgpool = _pool.avgpool
 maxpool = _pool.maxpool
 mean = _pool.mean
@@ -97,7 +97,7 @@ def named(name):
     for k in ("dot_i8", "pad", "avgpool", "maxpool", "mean", "add", "softmax",
               "quantize", "RAW", "RAW_SOFTMAX", "NATIVE"):
         setattr(s, k, g[k])
-    s.fc, s.conv, s.dwconv, s.THUMB = _impl.fc, _impl.conv, _impl.dwconv, False
+    s.fc, s.conv, s.dwconv, s.pad, s.THUMB = _impl.fc, _impl.conv, _impl.dwconv, _pool.pad, False
     if name == "viper" and W32:
         s.conv, s.dwconv = _w32()
     if name == "plain":

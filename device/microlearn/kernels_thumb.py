@@ -17,6 +17,7 @@ from array import array
 from micropython import const
 
 from . import kernels_viper as _kv
+from . import kernels_viper_pool as _kvp
 
 # _CTX slots, byte offsets (LDR/STR immediates reach 124)
 _BIAS = const(0)
@@ -666,3 +667,62 @@ def dwconv(x, w, bias: ptr32, mult: ptr32, shift: ptr32, out, p: ptr32):
             t[28] = dm
             t[29] = c
         _layer(x, w, out, _CTX)
+
+# pad (kernels_viper_pool.pad's arguments) where buffers, rows and the offset are 4-aligned:
+# fill and copy a word a step, ~4 instructions a word (viper's word loop: ~30)
+_PADC = array("i", bytes(24))  # fill words, fill word, rows, row bytes in, row bytes out, offset
+
+
+@micropython.asm_thumb
+def _pad32(r0, r1, r2):
+    # r0 = x, r1 = out, r2 = _PADC; rows and row bytes in are > 0
+    ldr(r3, [r2, 0])
+    ldr(r4, [r2, 4])
+    mov(r5, r1)
+    cmp(r3, 0)
+    beq(COPY)
+    label(FILL)
+    str(r4, [r5, 0])
+    add(r5, 4)
+    sub(r3, 1)
+    bne(FILL)
+    label(COPY)
+    ldr(r3, [r2, 8])
+    ldr(r6, [r2, 12])
+    ldr(r7, [r2, 16])
+    ldr(r5, [r2, 20])
+    add(r5, r5, r1)
+    label(ROW)
+    mov(r4, 0)
+    label(WORD)
+    data(2, 0x5901)  # ldr r1, [r0, r4]
+    data(2, 0x5129)  # str r1, [r5, r4]
+    add(r4, 4)
+    cmp(r4, r6)
+    blt(WORD)
+    add(r0, r0, r6)
+    add(r5, r5, r7)
+    sub(r3, 1)
+    bne(ROW)
+
+
+@micropython.viper
+def pad(x, out, p: ptr32):
+    # p = [h, w, c, top, left, ph, pw, fill]
+    c = p[2]
+    rowx = p[1] * c
+    rowo = p[6] * c
+    d = p[3] * rowo + p[4] * c
+    if p[0] <= 0 or rowx <= 0 or ((int(ptr8(x)) | int(ptr8(out)) | rowx | rowo | d) & 3) != 0:
+        _kvp.pad(x, out, p)
+        return
+    f = p[7] & 0xFF
+    f = f | (f << 8)
+    t = ptr32(_PADC)
+    t[0] = (p[5] * rowo) >> 2
+    t[1] = f | (f << 16)
+    t[2] = p[0]
+    t[3] = rowx
+    t[4] = rowo
+    t[5] = d
+    _pad32(x, out, _PADC)

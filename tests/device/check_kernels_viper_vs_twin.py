@@ -28,7 +28,7 @@ except (SyntaxError, NameError, AttributeError):
 if ASM:  # then the engine must have picked them
     check("thumb kernels selected", kernels.THUMB, "asm_thumb exists, kernels.THUMB is False")
     from microlearn import kernels_thumb as kt  # noqa: E402
-    for f, t in ((kv.fc, kt.fc), (kv.conv, kt.conv), (kv.dwconv, kt.dwconv)):
+    for f, t in ((kv.fc, kt.fc), (kv.conv, kt.conv), (kv.dwconv, kt.dwconv), (kvp.pad, kt.pad)):
         ALSO[f] = ALSO.get(f, []) + [("thumb", t)]
 result("thumb", ASM)
 result("w32", kernels.W32)
