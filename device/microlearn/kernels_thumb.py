@@ -12,12 +12,13 @@
 # the nudge (2**30, or 2**30 - 1 for acc < 0), >> 31; then TFLM's RoundingDivideByPOT on
 # the magnitude (it is odd), the sign back. tests/device/check_kernels_viper_vs_twin.py compares every output
 # with the plain twin on the same cases as the viper kernels.
+import gc
 import micropython
-from array import array
 from micropython import const
 
 from . import kernels_viper as _kv
 from . import kernels_viper_pool as _kvp
+from .pairs_viper import pack_w as _pack_w
 
 # _CTX slots, byte offsets (LDR/STR immediates reach 124)
 _BIAS = const(0)
@@ -58,20 +59,34 @@ _ACCP = const(104)  # the accumulators' buffer (_ACC)
 _KWF = const(100)  # kw
 _XT = const(28)  # the tap's first input byte (instead of _RUN)
 _ACC_N = const(256)  # channels it takes: the buffer holds one int32 per channel
-_ACC = array("i", bytes(4 * _ACC_N))
 # conv and fc's two-channel path borrows three depthwise slots
 _S10 = const(96)  # r10's value
 _WI2 = const(104)  # channel o + 1's next weight byte
 _ACC1 = const(108)  # channel o + 1's accumulator between window rows
-
-_CTX = array("i", bytes(128))
+_XSRC = const(124)  # conv and fc: the window's first byte (packed pairs: the packed window)
+# packed pairs (_DM = -2, _pairs) also borrow
+_PRR = const(100)  # the real window: run bytes | row bytes << 16
+_PKR = const(120)  # its rows | the output bytes to skip after a pixel's block << 16
+_XPK = const(128)  # the packed window lives in _CTX from this byte on
 
 # A window whose rows are short (a first conv on one channel: 10x4x1) spends more on
 # stepping rows than on MACs: its rows are copied into _COL, one contiguous window per
 # pixel (OHWI weights are already in that order), and the layer runs as an FC per pixel.
 _COL_RUN = const(32)  # rows shorter than this are copied
 _COL_N = const(512)  # window bytes _COL holds
-_COL = bytearray(_COL_N)
+# conv in the pair form (_pairs): the packed weights of a block of output channels
+_PXN = const(128)  # pairs a window may have (packed into _CTX's tail)
+_PWN = const(512)  # packed pairs of a block (2 KB: a 64-channel 1x1 conv in 4 blocks)
+
+# One scratch buffer serves the layers in turn (never two at once): the channel-wise
+# depthwise's int32 accumulators (_ACC), the copied window (_COL) and the packed weights
+# (_PW). Allocated right after a collect, as one bytearray (no temporary): on a nearly
+# full heap a 2 KB block is what is hardest to find.
+gc.collect()
+_PW = bytearray(4 * _PWN)
+_ACC = _PW
+_COL = _PW
+_CTX = bytearray(128 + 4 * 128)  # int32 slots, then the packed window (_pairs)
 
 
 @micropython.asm_thumb
@@ -84,7 +99,17 @@ def _layer(r0, r1, r2, r3):
     str(r0, [r3, _OY])
     ldr(r0, [r3, _DM])
     cmp(r0, 0)
-    ble(ROW)
+    bgt(DWSET)
+    add(r0, 2)
+    bne(ROW)
+    # packed pairs: r8 = 0x8000, the rounding of (X * W + 0x8000) >> 16 (r8 saved in _S8)
+    data(2, 0x4645)  # mov r5, r8
+    str(r5, [r3, _S8])
+    mov(r5, 1)
+    lsl(r5, r5, 15)
+    data(2, 0x46A8)  # mov r8, r5
+    b(ROW)
+    label(DWSET)
     # depthwise: r8 = c, r9 = c * dm, r11 = kw * c (high registers, saved in _CTX)
     ldr(r4, [r3, _S8])
     data(2, 0x4645)  # mov r5, r8
@@ -106,14 +131,53 @@ def _layer(r0, r1, r2, r3):
     label(PIXEL)
     mov(r0, 0)
     str(r0, [r3, _O4])
-    ldr(r0, [r3, _DM])  # the layer's kind: 0 conv or fc, > 0 depthwise, -1 channel-wise
-    cmp(r0, 0)
+    ldr(r0, [r3, _DM])  # the layer's kind: 0 conv or fc, > 0 depthwise, -1 channel-wise,
+    cmp(r0, 0)  # -2 packed pairs
     beq(CPIX)
     bgt(DPIXGO)
+    add(r0, 1)
+    bne(KPIX)
     b(FPIX)
     label(DPIXGO)
     b(DPIX)
+    # -- packed pairs: the window (rows of an even run of bytes) into X = x0 + 65536 * x1 at
+    # _CTX + _XPK, then conv's channel loops on it with word loads --
+    label(KPIX)
+    ldr(r1, [r3, _PIX])
+    mov(r0, r3)
+    add(r0, _XPK)
+    ldr(r2, [r3, _PKR])
+    lsl(r2, r2, 16)
+    lsr(r2, r2, 16)  # rows
+    ldr(r7, [r3, _PRR])
+    lsl(r7, r7, 16)
+    lsr(r7, r7, 16)  # run
+    label(KROWP)
+    add(r1, r1, r7)
+    neg(r4, r7)
+    label(KPK)
+    data(2, 0x570D)  # ldrsb r5, [r1, r4]: x0
+    add(r4, 1)
+    data(2, 0x570E)  # ldrsb r6, [r1, r4]: x1
+    lsl(r6, r6, 16)
+    add(r5, r5, r6)
+    str(r5, [r0, 0])
+    add(r0, 4)
+    add(r4, 1)
+    bne(KPK)
+    sub(r1, r1, r7)
+    ldr(r6, [r3, _PRR])
+    lsr(r6, r6, 16)
+    add(r1, r1, r6)  # the next row
+    sub(r2, 1)
+    bne(KROWP)
+    mov(r0, r3)
+    add(r0, _XPK)
+    b(CPIXW)
     label(CPIX)
+    ldr(r0, [r3, _PIX])
+    label(CPIXW)
+    str(r0, [r3, _XSRC])
     ldr(r0, [r3, _W])
     str(r0, [r3, _WI])
     label(CHANNEL)
@@ -127,7 +191,7 @@ def _layer(r0, r1, r2, r3):
     ldr(r0, [r3, _BIAS])
     add(r0, r0, r7)
     ldr(r0, [r0, 0])  # acc = bias[o]
-    ldr(r1, [r3, _PIX])
+    ldr(r1, [r3, _XSRC])
     str(r1, [r3, _XR])
     ldr(r1, [r3, _KH])
     str(r1, [r3, _KY])
@@ -140,6 +204,19 @@ def _layer(r0, r1, r2, r3):
     ldr(r2, [r3, _WI])
     add(r2, r2, r4)  # weights end
     neg(r4, r4)  # index -run .. -1
+    ldr(r5, [r3, _DM])
+    add(r5, 2)
+    bne(SINGLE)
+    label(SPACK)  # packed pairs: acc += (X * W + 0x8000) >> 16, a word of each a step
+    data(2, 0x590D)  # ldr r5, [r1, r4]: X
+    data(2, 0x5916)  # ldr r6, [r2, r4]: W
+    mul(r6, r5)
+    data(2, 0x4446)  # add r6, r8
+    asr(r6, r6, 16)
+    add(r0, r0, r6)
+    add(r4, 4)
+    bne(SPACK)
+    b(KNEXT)
     label(SINGLE)  # until the count left is a multiple of 4
     lsl(r5, r4, 30)
     beq(QUAD)
@@ -200,6 +277,15 @@ def _layer(r0, r1, r2, r3):
     bge(PNEXT)
     b(CHANNEL)
     label(PNEXT)
+    ldr(r0, [r3, _DM])
+    add(r0, 2)
+    bne(PNX)
+    ldr(r0, [r3, _PKR])  # packed pairs: skip the outputs of the other blocks
+    lsr(r0, r0, 16)
+    ldr(r1, [r3, _OUT])
+    add(r1, r1, r0)
+    str(r1, [r3, _OUT])
+    label(PNX)
     ldr(r0, [r3, _PIX])
     ldr(r1, [r3, _XSTEP])
     add(r0, r0, r1)
@@ -223,6 +309,11 @@ def _layer(r0, r1, r2, r3):
     ldr(r0, [r3, _DM])
     cmp(r0, 0)
     bgt(RESTORE)
+    add(r0, 2)
+    bne(LDONE)
+    ldr(r5, [r3, _S8])  # packed pairs: r8 as it was
+    data(2, 0x46A8)  # mov r8, r5
+    label(LDONE)
     b(END)
     label(RESTORE)  # depthwise: r8, r9 and r11 as they were
     ldr(r5, [r3, _S8])
@@ -240,7 +331,7 @@ def _layer(r0, r1, r2, r3):
     ldr(r1, [r0, 4])
     str(r1, [r3, _ACC1])
     ldr(r0, [r0, 0])
-    ldr(r1, [r3, _PIX])
+    ldr(r1, [r3, _XSRC])
     str(r1, [r3, _XR])
     ldr(r1, [r3, _KH])
     str(r1, [r3, _KY])
@@ -263,8 +354,38 @@ def _layer(r0, r1, r2, r3):
     ldr(r5, [r3, _WI2])
     add(r5, r5, r4)
     neg(r4, r4)
+    ldr(r6, [r3, _DM])
     data(2, 0x469A)  # mov r10, r3
     mov(r3, r5)
+    add(r6, 2)
+    bne(PSINGLE)
+    label(PPACK)  # packed pairs, two channels: one X load, two products; 2 words a step
+    data(2, 0x590D)  # ldr r5, [r1, r4]: X
+    data(2, 0x5916)  # ldr r6, [r2, r4]: W of channel o
+    mul(r6, r5)
+    data(2, 0x4446)  # add r6, r8
+    asr(r6, r6, 16)
+    add(r0, r0, r6)
+    data(2, 0x591E)  # ldr r6, [r3, r4]: W of channel o + 1
+    mul(r6, r5)
+    data(2, 0x4446)  # add r6, r8
+    asr(r6, r6, 16)
+    add(r7, r7, r6)
+    add(r4, 4)
+    data(2, 0x590D)  # ldr r5, [r1, r4]: X
+    data(2, 0x5916)  # ldr r6, [r2, r4]: W of channel o
+    mul(r6, r5)
+    data(2, 0x4446)  # add r6, r8
+    asr(r6, r6, 16)
+    add(r0, r0, r6)
+    data(2, 0x591E)  # ldr r6, [r3, r4]: W of channel o + 1
+    mul(r6, r5)
+    data(2, 0x4446)  # add r6, r8
+    asr(r6, r6, 16)
+    add(r7, r7, r6)
+    add(r4, 4)
+    bne(PPACK)
+    b(PROWEND)
     label(PSINGLE)
     lsl(r5, r4, 30)
     beq(PQUAD)
@@ -604,12 +725,52 @@ def conv(x, w, bias: ptr32, mult: ptr32, shift: ptr32, out, p: ptr32):
     n = kh * run
     # worth it when the rows saved (kh - 1 per channel pair a pixel) outweigh a copy and a
     # call per pixel: DS-CNN's 10x4x1 conv with 64 channels gains, digits' 3x3x1 with 16 loses
+    if (run & 1) == 0 and n <= 2 * _PXN and n * p[5] >= 1024 and int(_pairs(x, w, bias, mult,
+                                                                             shift, out, p)):
+        return
     if kh > 1 and run < _COL_RUN and n <= _COL_N and (kh - 1) * p[5] >= 64:
         _im2col(x, w, bias, mult, shift, out, p)
         return
     if _shape(_CTX, bias, mult, shift, p[3], p[4], p[5], p[6], p[7] * c, row, p[8] * row,
               p[9] * c, int(p) + 40):
         _layer(x, w, out, _CTX)
+
+
+@micropython.viper
+def _pairs(x, w, bias: ptr32, mult: ptr32, shift: ptr32, out, p: ptr32) -> int:
+    # conv in the pair form: weights packed a block of output channels at a time into _PW
+    # (pairs_viper.pack_w), then one assembler call runs every pixel of the block (kind -2:
+    # each pixel's window packed into _CTX's tail, a word of two inputs times a word of two
+    # weights). The window's rows must hold whole pairs (run even). 0 (nothing trustworthy
+    # written) if a weight pair is (-128, -128).
+    c = p[2]
+    kh = p[6]
+    run = p[7] * c
+    row = p[1] * c
+    noc = p[5]
+    n = kh * run
+    n2p = ((n >> 1) + 3) & ~3
+    t = ptr32(_CTX)
+    for i in range(n2p):  # the pairs past the window's stay 0
+        t[(_XPK >> 2) + i] = 0
+    bsz = _PWN // n2p
+    o = int(ptr8(out))
+    ob = 0
+    while ob < noc:
+        nb = noc - ob
+        if nb > bsz:
+            nb = bsz
+        if not int(_pack_w(w, _PW, ob, nb, n, n2p)):
+            return 0
+        if not _shape(_CTX, int(bias) + 4 * ob, int(mult) + 4 * ob, int(shift) + 4 * ob, p[3],
+                      p[4], nb, 1, 4 * n2p, 0, p[8] * row, p[9] * c, int(p) + 40):
+            return 1
+        t[28] = -2  # _DM: packed pairs
+        t[_PRR >> 2] = run | (row << 16)
+        t[_PKR >> 2] = kh | ((noc - nb) << 16)
+        _layer(x, _PW, o + ob, _CTX)
+        ob += nb
+    return 1
 
 
 @micropython.viper
@@ -670,7 +831,7 @@ def dwconv(x, w, bias: ptr32, mult: ptr32, shift: ptr32, out, p: ptr32):
 
 # pad (kernels_viper_pool.pad's arguments) where buffers, rows and the offset are 4-aligned:
 # fill and copy a word a step, ~4 instructions a word (viper's word loop: ~30)
-_PADC = array("i", bytes(24))  # fill words, fill word, rows, row bytes in, row bytes out, offset
+_PADC = bytearray(24)  # int32s: fill words, fill word, rows, row bytes in and out, offset
 
 
 @micropython.asm_thumb

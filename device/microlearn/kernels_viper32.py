@@ -6,7 +6,6 @@
 # kernels.py picks dwconv here and conv in kernels_viper_pair.py on 32-bit viper boards.
 # The hot values come first (xp, wp, acc: viper keeps its first locals in registers).
 import micropython
-from array import array
 from micropython import const
 
 from . import kernels_viper as _kv
@@ -111,7 +110,7 @@ def conv_words(xp: int, wp: int, acc: int, x: ptr8, w: ptr8, bias: ptr32, mult: 
                 oi += 1
 
 _ACC_N = const(256)  # channels dwconv takes: one int32 accumulator each
-_ACC = array("i", bytes(4 * _ACC_N))
+_ACC = bytearray(4 * _ACC_N)  # int32s (one allocation: no temporary bytes)
 
 
 @micropython.viper

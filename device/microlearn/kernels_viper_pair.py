@@ -11,45 +11,17 @@
 # 4 pairs for the unrolled loop. DS-CNN on m0: see docs/benchmarks.md. conv (at the end)
 # is what kernels.py picks on 32-bit viper boards: it falls back to the word and byte loops.
 import micropython
-from array import array
 from micropython import const
 
 from . import kernels_viper as _kv
 from . import kernels_viper32 as _kv32
+from .pairs_viper import pack_w as _pack_w
 
 _D = const(0x7FFF)  # one base-2**15 digit
 _XN = const(128)  # pairs a window may have (kh * kw * c <= 256)
 _WN = const(512)  # packed pairs of a block of output channels
-_X = array("i", bytes(4 * _XN))
-_W = array("i", bytes(4 * _WN))
-
-
-@micropython.viper
-def _pack_w(w: ptr8, wsc: ptr32, o0: int, nb: int, n: int, n2p: int) -> int:
-    # channels o0 .. o0 + nb - 1 of OHWI w (n bytes each) into nb * n2p pairs; 0 if a
-    # pair's weights are both -128
-    j = 0
-    for o in range(nb):
-        k = (o0 + o) * n
-        i = j + (n >> 1)
-        while j < i:
-            w0 = w[k]
-            w1 = w[k + 1]
-            if (w0 | (w1 << 8)) == 0x8080:  # both -128
-                return 0
-            wsc[j] = ((w1 ^ 0x80) - 0x80) + (((w0 ^ 0x80) - 0x80) << 16)
-            j += 1
-            k += 2
-        i = n >> 1
-        if n & 1:  # the last weight, paired with 0
-            wsc[j] = ((w[k] ^ 0x80) - 0x80) << 16
-            j += 1
-            i += 1
-        while i < n2p:
-            wsc[j] = 0
-            j += 1
-            i += 1
-    return 1
+_X = bytearray(4 * _XN)  # int32s (one allocation: no temporary bytes)
+_W = bytearray(4 * _WN)
 
 
 @micropython.viper

@@ -227,6 +227,24 @@ for case, (kh, kw, c, n_oc, m128) in enumerate((
     p = array('i', [ph, pw, c, oh, ow, n_oc, kh, kw, 1, 1, rint(-128, 127), -128, 127])
     run2("conv rows", case, kv.conv, kp.conv, (x, w, bias, mult, shift), oh * ow * n_oc, p)
 
+# --- conv where the Thumb set takes the pair form (rows of an even run, kh * run * channels
+# >= 1024, windows <= 256 bytes: one or more blocks of output channels, odd blocks end in a
+# single channel), with strides and several rows and pixels
+for case, (kh, kw, c, n_oc, sh, sw) in enumerate((
+        (10, 4, 1, 32, 2, 2), (1, 1, 64, 20, 1, 1), (1, 1, 64, 67, 1, 2), (3, 3, 16, 9, 2, 1),
+        (2, 2, 64, 17, 1, 1), (1, 2, 8, 64, 2, 2))):
+    oh, ow = 3, 2
+    ph, pw = (oh - 1) * sh + kh, (ow - 1) * sw + kw + 1
+    x = rbytes(ph * pw * c)
+    w = rbytes(kh * kw * c * n_oc)
+    if case == 4:  # an output channel in the middle of a block with a (-128, -128) pair
+        w[5 * kh * kw * c + 2] = w[5 * kh * kw * c + 3] = 0x80
+    bias = array('i', [rint(-50000, 50000) for _ in range(n_oc)])
+    mult = array('i', [rmult() for _ in range(n_oc)])
+    shift = array('i', [rshift(50000 + 16384 * kh * kw * c) for _ in range(n_oc)])
+    p = array('i', [ph, pw, c, oh, ow, n_oc, kh, kw, sh, sw, rint(-128, 127), -128, 127])
+    run2("conv pairs", case, kv.conv, kp.conv, (x, w, bias, mult, shift), oh * ow * n_oc, p)
+
 # --- pad, pooling, mean, add -------------------------------------------------
 for case in range(20):
     h, w, c = rint(1, 6), rint(1, 6), rint(1, 3) << (2 * (case & 1))  # odd cases: c % 4 == 0
