@@ -20,6 +20,15 @@ rint = _rand.rint
 
 
 
+def zeros(n):
+    """n int32 zeros in one allocation (array("i", bytes(4 * n)) makes a temporary as big:
+    on m0 at d = 4096 the heap may not hold both)."""
+    a = array("i", range(n))
+    for i in range(n):
+        a[i] = 0
+    return a
+
+
 def rbytes(n, mode):
     if mode == 0:
         return bytearray([0x80] * n)
@@ -149,8 +158,8 @@ for case in range(60):  # rate: extremes are the largest D the Learner takes wit
                      else rint(-45, 5)])
     pa = array("i", [d, 0, 0, -1, -1, 0, 0, 0, 0])
     pb = array("i", pa)
-    xa = array("i", bytes(4 * d))
-    xb = array("i", bytes(4 * d))
+    xa = zeros(d)
+    xb = zeros(d)
     got = -1
     micropython.heap_lock()
     try:
@@ -185,8 +194,8 @@ for case in range(60):  # centre: sums at +-(2**20 inputs of +-255), counts 1 an
     lim = 255 * cnt
     ms = array("i", [(lim - 255, 255 - lim, rint(-lim, lim))[rnd() % 3] for _ in range(d)])
     mz = rmz(d, case & 1)
-    a = (array("i", ms), array("i", bytes(4 * d)), array("i", mz))
-    b = (array("i", ms), array("i", bytes(4 * d)), array("i", mz))
+    a = (array("i", ms), zeros(d), array("i", mz))
+    b = (array("i", ms), zeros(d), array("i", mz))
     got = None
     micropython.heap_lock()
     try:
