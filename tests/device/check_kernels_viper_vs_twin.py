@@ -41,11 +41,10 @@ rint = _rand.rint
 
 def rbytes(n):
     mode = rnd() % 8  # sometimes saturated buffers: the extremes of int8
-    if mode == 0:
-        return bytearray([0x80] * n)
-    if mode == 1:
-        return bytearray([0x7F] * n)
-    return bytearray(rnd() & 0xFF for _ in range(n))
+    b = bytearray(n)  # filled in place: one allocation, no list or growing buffer first
+    for i in range(n):
+        b[i] = 0x80 if mode == 0 else 0x7F if mode == 1 else rnd() & 0xFF
+    return b
 
 
 def rmult():
@@ -227,17 +226,17 @@ for case, (kh, kw, c, n_oc, m128) in enumerate((
     p = array('i', [ph, pw, c, oh, ow, n_oc, kh, kw, 1, 1, rint(-128, 127), -128, 127])
     run2("conv rows", case, kv.conv, kp.conv, (x, w, bias, mult, shift), oh * ow * n_oc, p)
 
-# --- conv where the Thumb set takes the pair form (rows of an even run, kh * run * channels
-# >= 1024, windows <= 256 bytes: one or more blocks of output channels, odd blocks end in a
-# single channel), with strides and several rows and pixels
-for case, (kh, kw, c, n_oc, sh, sw) in enumerate((
-        (10, 4, 1, 32, 2, 2), (1, 1, 64, 20, 1, 1), (1, 1, 64, 67, 1, 2), (3, 3, 16, 9, 2, 1),
-        (2, 2, 64, 17, 1, 1), (1, 2, 8, 64, 2, 2))):
-    oh, ow = 3, 2
+# --- conv where the Thumb set takes the pair form (rows of an even run, windows <= 256
+# bytes, >= 32 pixels, >= 8 output channels a block of them; odd blocks end in a single
+# channel), with strides; a (-128, -128) weight pair sends the layer to the byte loops
+for case, (kh, kw, c, n_oc, sh, sw, m128) in enumerate((
+        (10, 4, 1, 32, 2, 2, 0), (1, 1, 64, 20, 1, 1, 0), (1, 1, 64, 67, 1, 2, 0),
+        (1, 1, 64, 67, 1, 1, 1), (3, 3, 16, 9, 2, 1, 0), (1, 2, 8, 64, 2, 2, 0))):
+    oh, ow = 8, 4
     ph, pw = (oh - 1) * sh + kh, (ow - 1) * sw + kw + 1
     x = rbytes(ph * pw * c)
     w = rbytes(kh * kw * c * n_oc)
-    if case == 4:  # an output channel in the middle of a block with a (-128, -128) pair
+    if m128:  # output channel 5's second pair
         w[5 * kh * kw * c + 2] = w[5 * kh * kw * c + 3] = 0x80
     bias = array('i', [rint(-50000, 50000) for _ in range(n_oc)])
     mult = array('i', [rmult() for _ in range(n_oc)])
@@ -275,7 +274,10 @@ for case in range(20):
 for case, (h, w, fill) in enumerate(((257, 1, 0x7F), (257, 1, 0x80), (257, 1, None),
                                      (17, 16, 0x7F), (17, 16, None))):
     c = 8
-    x = bytearray([fill] * (h * w * c)) if fill is not None else rbytes(h * w * c)
+    x = rbytes(h * w * c)
+    if fill is not None:  # in place: a list of the bytes first would take 8 KB on m0
+        for i in range(len(x)):
+            x[i] = fill
     p = array('i', [h, w, c, 1, 1, h, w, 1, 1, 0, 0, -128, 127])
     run2("avgpool wide", case, kvp.avgpool, kpp.avgpool, (x,), c, p)
 
