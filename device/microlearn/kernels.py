@@ -94,8 +94,8 @@ def named(name):
         raise ValueError("unknown kernel set %r; known: best, viper, plain" % (name,))
     s = _Set()
     g = globals()
-    for k in ("dot_i8", "pad", "avgpool", "maxpool", "mean", "add", "softmax",
-              "quantize", "RAW", "RAW_SOFTMAX", "NATIVE"):
+    for k in ("dot_i8", "avgpool", "maxpool", "mean", "add", "softmax", "quantize", "RAW",
+              "RAW_SOFTMAX", "NATIVE"):
         setattr(s, k, g[k])
     s.fc, s.conv, s.dwconv, s.pad, s.THUMB = _impl.fc, _impl.conv, _impl.dwconv, _pool.pad, False
     if name == "viper" and W32:

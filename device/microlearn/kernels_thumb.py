@@ -723,8 +723,6 @@ def conv(x, w, bias: ptr32, mult: ptr32, shift: ptr32, out, p: ptr32):
     run = p[7] * c
     kh = p[6]
     n = kh * run
-    # worth it when the rows saved (kh - 1 per channel pair a pixel) outweigh a copy and a
-    # call per pixel: DS-CNN's 10x4x1 conv with 64 channels gains, digits' 3x3x1 with 16 loses
     # the pair form pays where packing is amortised: weights packed once per layer (~12 m0
     # instructions a weight) and each window once per block of channels, against one
     # instruction a MAC saved (DS-CNN: 125 pixels, 64 channels; digits' 16-pixel conv loses)
@@ -732,11 +730,13 @@ def conv(x, w, bias: ptr32, mult: ptr32, shift: ptr32, out, p: ptr32):
         bsz = _PWN // (((n >> 1) + 3) & ~3)  # output channels a block
         if p[5] >= 8 * ((p[5] + bsz - 1) // bsz) and int(_pairs(x, w, bias, mult, shift, out, p)):
             return
+    # copying windows is worth it when the rows saved (kh - 1 per channel pair a pixel)
+    # outweigh a copy and a call per pixel: 10x4x1 with 64 channels gains, 3x3x1 with 16 loses
     if kh > 1 and run < _COL_RUN and n <= _COL_N and (kh - 1) * p[5] >= 64:
         _im2col(x, w, bias, mult, shift, out, p)
         return
-    if _shape(_CTX, bias, mult, shift, p[3], p[4], p[5], p[6], p[7] * c, row, p[8] * row,
-              p[9] * c, int(p) + 40):
+    if _shape(_CTX, bias, mult, shift, p[3], p[4], p[5], kh, run, row, p[8] * row, p[9] * c,
+              int(p) + 40):
         _layer(x, w, out, _CTX)
 
 
@@ -755,7 +755,7 @@ def _pairs(x, w, bias: ptr32, mult: ptr32, shift: ptr32, out, p: ptr32) -> int:
     n = kh * run
     n2p = ((n >> 1) + 3) & ~3
     t = ptr32(_CTX)
-    for i in range(n2p):  # the pairs past the window's stay 0
+    for i in range(n >> 1, n2p):  # the assembler packs n / 2 pairs; those past them stay 0
         t[(_XPK >> 2) + i] = 0
     bsz = _PWN // n2p
     o = int(ptr8(out))

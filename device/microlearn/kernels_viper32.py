@@ -14,11 +14,9 @@ _D = const(0x7FFF)  # one base-2**15 digit
 
 
 @micropython.viper
-def conv_words(xp: int, wp: int, acc: int, x: ptr8, w: ptr8, bias: ptr32, mult: ptr32, shift: ptr32,
-         out: ptr8, p: ptr32):
+def conv_words(xp: int, wp: int, acc: int, x: ptr8, w: ptr8, bias: ptr32, mult: ptr32,
+               shift: ptr32, out: ptr8, p: ptr32):
     # p as kernels_viper.conv; the caller checked that run, row, steps, x and w are 4-aligned
-    s31 = 1
-    s31 = s31 << 31
     n30 = 1
     n30 = n30 << 30
     c = p[2]
@@ -30,9 +28,9 @@ def conv_words(xp: int, wp: int, acc: int, x: ptr8, w: ptr8, bias: ptr32, mult: 
     row = p[1] * c
     ystep = p[8] * row
     xstep = p[9] * c
-    zp = (p[10] ^ s31) - s31
-    lo = (p[11] ^ s31) - s31
-    hi = (p[12] ^ s31) - s31
+    zp = p[10]  # 32-bit words: a ptr32 field is already signed
+    lo = p[11]
+    hi = p[12]
     x0 = int(x)
     oi = 0
     for oy in range(oh):
@@ -114,14 +112,12 @@ _ACC = bytearray(4 * _ACC_N)  # int32s (one allocation: no temporary bytes)
 
 
 @micropython.viper
-def dwconv_words(xp: int, wp: int, ap: int, x: ptr8, w: ptr8, bias: ptr32, mult: ptr32, shift: ptr32,
-           out: ptr8, p: ptr32):
+def dwconv_words(xp: int, wp: int, ap: int, x: ptr8, w: ptr8, bias: ptr32, mult: ptr32,
+                 shift: ptr32, out: ptr8, p: ptr32):
     # p as kernels_viper.dwconv, depth multiplier 1, c <= _ACC_N; the caller checked that
     # c, x and w are 4-aligned. Channel-wise: a window row's taps are kw * c contiguous
     # bytes of x and of w, 4 channels a word, summed into _ACC; then every channel is
     # requantized.
-    s31 = 1
-    s31 = s31 << 31
     n30 = 1
     n30 = n30 << 30
     c = p[2]
@@ -130,9 +126,9 @@ def dwconv_words(xp: int, wp: int, ap: int, x: ptr8, w: ptr8, bias: ptr32, mult:
     row = p[1] * c
     ystep = p[8] * row
     xstep = p[9] * c
-    zp = (p[10] ^ s31) - s31
-    lo = (p[11] ^ s31) - s31
-    hi = (p[12] ^ s31) - s31
+    zp = p[10]  # 32-bit words: a ptr32 field is already signed
+    lo = p[11]
+    hi = p[12]
     acc0 = ptr32(_ACC)
     ab = int(acc0)
     ae = ab + 4 * c

@@ -1,4 +1,4 @@
-# Viper conv (and FC) in the "pair" form, for 32-bit words: two int8 inputs packed as
+# Viper conv in the "pair" form, for 32-bit words: two int8 inputs packed as
 # X = x0 + 65536 * x1 and two weights as W = w1 + 65536 * w0 give, with one multiply,
 # (X * W + 0x8000) >> 16 == x0 * w0 + x1 * w1 exactly: the low half x0 * w1 plus 0x8000
 # stays in [0, 65536) and the sum stays inside 16 signed bits unless both weights of a
@@ -29,8 +29,6 @@ def conv_pairs(xp: int, wp: int, acc: int, x: ptr8, w, bias: ptr32, mult: ptr32,
                shift: ptr32, out: ptr8, p: ptr32) -> int:
     # p as kernels_viper.conv; kh * kw * c <= 2 * _XN. 0 (nothing trustworthy written) if
     # the weights have a (-128, -128) pair.
-    s31 = 1
-    s31 = s31 << 31
     n30 = 1
     n30 = n30 << 30
     c = p[2]
@@ -42,9 +40,9 @@ def conv_pairs(xp: int, wp: int, acc: int, x: ptr8, w, bias: ptr32, mult: ptr32,
     row = p[1] * c
     ystep = p[8] * row
     xstep = p[9] * c
-    zp = (p[10] ^ s31) - s31
-    lo = (p[11] ^ s31) - s31
-    hi = (p[12] ^ s31) - s31
+    zp = p[10]  # 32-bit words: a ptr32 field is already signed
+    lo = p[11]
+    hi = p[12]
     n = kh * run
     n2 = (n + 1) >> 1
     n2p = (n2 + 3) & ~3
@@ -89,7 +87,7 @@ def conv_pairs(xp: int, wp: int, acc: int, x: ptr8, w, bias: ptr32, mult: ptr32,
                         i = xr
                         e = xr + run
                         while i < e:
-                            xs[j] = ((x[i] ^ 0x80) - 0x80) + ((((x[i + 1] ^ 0x80) - 0x80)) << 16)
+                            xs[j] = ((x[i] ^ 0x80) - 0x80) + (((x[i + 1] ^ 0x80) - 0x80) << 16)
                             j += 1
                             i += 2
                         xr += row
