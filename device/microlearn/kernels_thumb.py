@@ -94,6 +94,9 @@ def _layer(r0, r1, r2, r3):
     # r0 = x (padded input), r1 = w, r2 = out, r3 = _CTX (shape filled in)
     str(r1, [r3, _W])
     str(r2, [r3, _OUT])
+    mov(r4, 1)
+    lsl(r4, r4, 30)
+    data(2, 0x46A4)  # mov r12, r4: 2**30, the requantization's nudge (r12 is scratch)
     str(r0, [r3, _ROWX])
     ldr(r0, [r3, _OH])
     str(r0, [r3, _OY])
@@ -618,20 +621,15 @@ def _layer(r0, r1, r2, r3):
     ldr(r2, [r3, _SHIFT])
     data(2, 0x59D2)  # ldr r2, [r2, r7]: s
     cmp(r2, 0)
-    ble(NOSHL)
-    lsl(r0, r2)  # the host keeps acc << s inside int32
-    mov(r2, 0)
-    label(NOSHL)
-    neg(r2, r2)  # rs = right shift, 0..31
+    bgt(SHL)
+    label(SHLED)
     asr(r7, r0, 31)  # -1 if acc < 0
     eor(r0, r7)
     sub(r0, r0, r7)  # |acc| as unsigned (2**31 for -2**31)
     lsr(r4, r0, 16)  # ah
-    lsl(r0, r0, 16)
-    lsr(r0, r0, 16)  # al
+    data(2, 0xB280)  # uxth r0, r0: al
     lsr(r5, r1, 16)  # mh
-    lsl(r6, r1, 16)
-    lsr(r6, r6, 16)  # ml
+    data(2, 0xB28E)  # uxth r6, r1: ml
     mov(r1, r0)
     mul(r1, r6)  # ll
     mul(r0, r5)  # al * mh
@@ -641,25 +639,21 @@ def _layer(r0, r1, r2, r3):
     lsl(r5, r0, 16)
     lsr(r0, r0, 16)
     add(r1, r1, r5)  # lo, carry out
-    adc(r4, r0)  # hi
-    mov(r5, 1)
-    lsl(r5, r5, 30)
+    adc(r4, r0)  # hi: P = |acc| * m is r4:r1
+    data(2, 0x4665)  # mov r5, r12: 2**30
     add(r5, r5, r7)  # the nudge: 2**30, or 2**30 - 1 for acc < 0
-    mov(r6, 0)
-    add(r1, r1, r5)
-    adc(r4, r6)
-    lsr(r1, r1, 31)
-    lsl(r4, r4, 1)
-    orr(r4, r1)  # |v| = (P + nudge) >> 31, < 2**31
+    mvn(r2, r2)  # rs - 1, rs = -s the right shift
     cmp(r2, 0)
-    beq(SIGN)
-    # RoundingDivideByPOT(v, rs) rounds half away from zero, so it is odd in v: round
-    # |v| half up, (|v| + 2**(rs - 1)) >> rs, in unsigned arithmetic (no overflow)
-    sub(r6, r2, 1)
-    mov(r5, 1)
-    lsl(r5, r6)
-    add(r4, r4, r5)
-    lsr(r4, r2)
+    ble(RQTWO)
+    # both roundings in one: ((P + nudge) >> 31 + 2**(rs - 1)) >> rs
+    # == (P + nudge + 2**(30 + rs)) >> (31 + rs) (nested floors), and as rs >= 2 the
+    # added power is 2**32 * 2**(rs - 2): hi + carry(lo + nudge) + 2**(rs - 2), >> (rs - 1)
+    mov(r6, 1)
+    lsl(r6, r2)
+    lsr(r6, r6, 1)  # 2**(rs - 2)
+    add(r1, r1, r5)  # the nudge's carry
+    adc(r4, r6)
+    lsr(r4, r2)  # |v|
     label(SIGN)
     eor(r4, r7)
     sub(r4, r4, r7)  # the sign back
@@ -680,6 +674,24 @@ def _layer(r0, r1, r2, r3):
     add(r5, 1)
     str(r5, [r3, _OUT])
     bx(lr)
+    label(SHL)  # s > 0: acc << s (the host keeps it inside int32), then no right shift
+    lsl(r0, r2)
+    mov(r2, 0)
+    b(SHLED)
+    # rs is 0 or 1: |v| = (P + nudge) >> 31, then RoundingDivideByPOT(v, rs), which rounds
+    # half away from zero, so it is odd in v: (|v| + 2**(rs - 1)) >> rs on the magnitude
+    label(RQTWO)
+    mov(r6, 0)
+    add(r1, r1, r5)
+    adc(r4, r6)
+    lsr(r1, r1, 31)
+    lsl(r4, r4, 1)
+    orr(r4, r1)  # |v| < 2**31
+    add(r2, 1)  # rs
+    beq(SIGN)
+    add(r4, 1)
+    lsr(r4, r4, 1)
+    b(SIGN)
     label(END)
 
 
