@@ -18,7 +18,6 @@ from micropython import const
 
 from . import kernels_viper as _kv
 from . import kernels_viper_pool as _kvp
-from .pairs_viper import pack_w as _pack_w
 
 # _CTX slots, byte offsets (LDR/STR immediates reach 124)
 _BIAS = const(0)
@@ -68,6 +67,11 @@ _XSRC = const(124)  # conv and fc: the window's first byte (packed pairs: the pa
 _PRR = const(100)  # the real window: run bytes | row bytes << 16
 _PKR = const(120)  # its rows | the output bytes to skip after a pixel's block << 16
 _XPK = const(128)  # the packed window lives in _CTX from this byte on
+_S9X = const(640)  # r9's value (past the packed window)
+# and the quads (four channels at a time) keep three accumulators in these while requantizing
+_QA1 = const(88)
+_QA2 = const(92)
+_QA3 = const(108)
 
 # A window whose rows are short (a first conv on one channel: 10x4x1) spends more on
 # stepping rows than on MACs: its rows are copied into _COL, one contiguous window per
@@ -86,7 +90,7 @@ gc.collect()
 _PW = bytearray(4 * _PWN)
 _ACC = _PW
 _COL = _PW
-_CTX = bytearray(128 + 4 * 128)  # int32 slots, then the packed window (_pairs)
+_CTX = bytearray(128 + 4 * 128 + 4)  # int32 slots, the packed window (_pairs), r9's value
 
 
 @micropython.asm_thumb
@@ -105,13 +109,27 @@ def _layer(r0, r1, r2, r3):
     bgt(DWSET)
     add(r0, 2)
     bne(ROW)
-    # packed pairs: r8 = 0x8000, the rounding of (X * W + 0x8000) >> 16 (r8 saved in _S8)
+    # packed pairs: r8 = 0x8000, the rounding of (X * W + 0x8000) >> 16; r9 = the packed
+    # window's end (r8 saved in _S8, r9 in _CTX's last word)
     data(2, 0x4645)  # mov r5, r8
     str(r5, [r3, _S8])
     mov(r5, 1)
     lsl(r5, r5, 15)
     data(2, 0x46A8)  # mov r8, r5
+    bl(S9AT)
+    data(2, 0x464E)  # mov r6, r9
+    str(r6, [r5, 0])
+    ldr(r6, [r3, _RUN])
+    add(r6, r6, r3)
+    add(r6, _XPK)
+    data(2, 0x46B1)  # mov r9, r6
     b(ROW)
+    label(S9AT)  # r5 = where r9 waits: _CTX + _S9X
+    mov(r5, r3)
+    add(r5, 255)
+    add(r5, 255)
+    add(r5, _S9X - 510)
+    bx(lr)
     label(DWSET)
     # depthwise: r8 = c, r9 = c * dm, r11 = kw * c (high registers, saved in _CTX)
     ldr(r4, [r3, _S8])
@@ -176,7 +194,101 @@ def _layer(r0, r1, r2, r3):
     bne(KROWP)
     mov(r0, r3)
     add(r0, _XPK)
-    b(CPIXW)
+    str(r0, [r3, _XSRC])
+    ldr(r0, [r3, _W])
+    str(r0, [r3, _WI])
+    # four output channels at a time while four are left (pack_q interleaved their pairs:
+    # one X load, four products); the last one to three take conv's channel loop
+    label(QCHAN)
+    ldr(r7, [r3, _O4])
+    ldr(r5, [r3, _NOC4])
+    sub(r5, r5, r7)
+    cmp(r5, 16)
+    bge(QUADS)
+    b(CHANNEL)
+    label(QUADS)
+    ldr(r4, [r3, _BIAS])
+    add(r4, r4, r7)
+    ldr(r5, [r3, _WI])
+    ldr(r6, [r3, _XSRC])
+    data(2, 0x4657)  # mov r7, r10: not ours, it waits in _S10
+    str(r7, [r3, _S10])
+    data(2, 0x469A)  # mov r10, r3
+    ldr(r0, [r4, 0])
+    ldr(r1, [r4, 4])
+    ldr(r2, [r4, 8])
+    ldr(r3, [r4, 12])
+    mov(r4, r6)
+    label(QMAC)  # acc[j] += (X * W[j] + 0x8000) >> 16 for j = 0..3; two X words a step
+    ldr(r6, [r4, 0])
+    ldr(r7, [r5, 0])
+    mul(r7, r6)
+    data(2, 0x4447)  # add r7, r8
+    asr(r7, r7, 16)
+    add(r0, r0, r7)
+    ldr(r7, [r5, 4])
+    mul(r7, r6)
+    data(2, 0x4447)  # add r7, r8
+    asr(r7, r7, 16)
+    add(r1, r1, r7)
+    ldr(r7, [r5, 8])
+    mul(r7, r6)
+    data(2, 0x4447)  # add r7, r8
+    asr(r7, r7, 16)
+    add(r2, r2, r7)
+    ldr(r7, [r5, 12])
+    mul(r7, r6)
+    data(2, 0x4447)  # add r7, r8
+    asr(r7, r7, 16)
+    add(r3, r3, r7)
+    ldr(r6, [r4, 4])
+    ldr(r7, [r5, 16])
+    mul(r7, r6)
+    data(2, 0x4447)  # add r7, r8
+    asr(r7, r7, 16)
+    add(r0, r0, r7)
+    ldr(r7, [r5, 20])
+    mul(r7, r6)
+    data(2, 0x4447)  # add r7, r8
+    asr(r7, r7, 16)
+    add(r1, r1, r7)
+    ldr(r7, [r5, 24])
+    mul(r7, r6)
+    data(2, 0x4447)  # add r7, r8
+    asr(r7, r7, 16)
+    add(r2, r2, r7)
+    ldr(r7, [r5, 28])
+    mul(r7, r6)
+    data(2, 0x4447)  # add r7, r8
+    asr(r7, r7, 16)
+    add(r3, r3, r7)
+    add(r4, 8)
+    add(r5, 32)
+    data(2, 0x454C)  # cmp r4, r9: the window's end
+    bne(QMAC)
+    mov(r6, r3)
+    data(2, 0x4653)  # mov r3, r10
+    str(r5, [r3, _WI])
+    str(r1, [r3, _QA1])
+    str(r2, [r3, _QA2])
+    str(r6, [r3, _QA3])
+    ldr(r7, [r3, _O4])
+    bl(REQUANT)
+    ldr(r0, [r3, _QA1])
+    bl(QNEXT)
+    ldr(r0, [r3, _QA2])
+    bl(QNEXT)
+    ldr(r0, [r3, _QA3])
+    bl(QNEXT)
+    ldr(r5, [r3, _S10])
+    data(2, 0x46AA)  # mov r10, r5
+    ldr(r7, [r3, _O4])
+    add(r7, 4)
+    str(r7, [r3, _O4])
+    ldr(r5, [r3, _NOC4])
+    cmp(r7, r5)
+    blt(QCHAN)
+    b(PNEXT)
     label(CPIX)
     ldr(r0, [r3, _PIX])
     label(CPIXW)
@@ -314,8 +426,11 @@ def _layer(r0, r1, r2, r3):
     bgt(RESTORE)
     add(r0, 2)
     bne(LDONE)
-    ldr(r5, [r3, _S8])  # packed pairs: r8 as it was
+    ldr(r5, [r3, _S8])  # packed pairs: r8 and r9 as they were
     data(2, 0x46A8)  # mov r8, r5
+    bl(S9AT)
+    ldr(r5, [r5, 0])
+    data(2, 0x46A9)  # mov r9, r5
     label(LDONE)
     b(END)
     label(RESTORE)  # depthwise: r8, r9 and r11 as they were
@@ -674,6 +789,11 @@ def _layer(r0, r1, r2, r3):
     add(r5, 1)
     str(r5, [r3, _OUT])
     bx(lr)
+    label(QNEXT)  # the quad's next channel: o += 1, then REQUANT returns to our caller
+    ldr(r7, [r3, _O4])
+    add(r7, 4)
+    str(r7, [r3, _O4])
+    b(REQUANT)
     label(SHL)  # s > 0: acc << s (the host keeps it inside int32), then no right shift
     lsl(r0, r2)
     mov(r2, 0)
@@ -735,11 +855,11 @@ def conv(x, w, bias: ptr32, mult: ptr32, shift: ptr32, out, p: ptr32):
     run = p[7] * c
     kh = p[6]
     n = kh * run
-    # the pair form pays where packing is amortised: weights packed once per layer (~12 m0
+    # the pair form pays where packing is amortised: weights packed once per layer (~6 m0
     # instructions a weight) and each window once per block of channels, against one
     # instruction a MAC saved (DS-CNN: 125 pixels, 64 channels; digits' 16-pixel conv loses)
     if (run & 1) == 0 and n <= 2 * _PXN and p[3] * p[4] >= 32:
-        bsz = _PWN // (((n >> 1) + 3) & ~3)  # output channels a block
+        bsz = int(_bsz(((n >> 1) + 3) & ~3))  # output channels a block
         if p[5] >= 8 * ((p[5] + bsz - 1) // bsz) and int(_pairs(x, w, bias, mult, shift, out, p)):
             return
     # copying windows is worth it when the rows saved (kh - 1 per channel pair a pixel)
@@ -752,12 +872,110 @@ def conv(x, w, bias: ptr32, mult: ptr32, shift: ptr32, out, p: ptr32):
         _layer(x, w, out, _CTX)
 
 
+# pack_q's arguments: bytes of a channel's weights (even), channels, bytes of a channel's
+# packed pairs (4 * n2p), then the quad channels left and r8's value while it runs
+_PQ = bytearray(20)
+
+
+@micropython.asm_thumb
+def _packq(r0, r1, r2):
+    # r0 = the block's first weight (OHWI int8), r1 = _PW, r2 = _PQ. Pairs W = w1 + 65536 * w0;
+    # channels in quads (the first nb & ~3) interleave theirs (quad q's pair k of channel
+    # 4q + j at word 4 * (q * n2p + k) + j), the rest follow one after another. Pairs past
+    # n / 2 stay 0. Returns 0 if a pair is (-128, -128), which the pair form cannot take.
+    ldr(r3, [r2, 4])
+    ldr(r4, [r2, 8])
+    mul(r3, r4)
+    mov(r5, 0)
+    label(ZERO)
+    sub(r3, 4)
+    data(2, 0x50CD)  # str r5, [r1, r3]
+    bne(ZERO)
+    data(2, 0x4645)  # mov r5, r8
+    str(r5, [r2, 16])
+    mov(r5, 0x80)
+    lsl(r5, r5, 16)
+    add(r5, 0x80)
+    neg(r5, r5)
+    data(2, 0x46A8)  # mov r8, r5: 0xFF7FFF80, the pair (-128, -128)
+    ldr(r6, [r2, 4])
+    lsr(r6, r6, 2)
+    lsl(r6, r6, 2)
+    str(r6, [r2, 12])
+    mov(r3, 16)  # a quad channel's pairs are 16 bytes apart
+    label(CH)
+    ldr(r6, [r2, 12])
+    cmp(r6, 0)
+    bne(INQ)
+    mov(r3, 4)  # the rest: 4
+    label(INQ)
+    ldr(r7, [r2, 0])
+    add(r0, r0, r7)
+    neg(r4, r7)
+    mov(r5, r1)
+    label(PK)
+    data(2, 0x5706)  # ldrsb r6, [r0, r4]: w0
+    add(r4, 1)
+    data(2, 0x5707)  # ldrsb r7, [r0, r4]: w1
+    lsl(r6, r6, 16)
+    add(r6, r6, r7)
+    data(2, 0x4546)  # cmp r6, r8
+    beq(BAD)
+    str(r6, [r5, 0])
+    add(r5, r5, r3)
+    add(r4, 1)
+    bne(PK)
+    ldr(r6, [r2, 12])
+    cmp(r6, 0)
+    beq(REST)
+    sub(r6, 1)
+    str(r6, [r2, 12])
+    add(r1, 4)
+    lsl(r7, r6, 30)
+    bne(NEXT)
+    sub(r1, 16)  # the quad is full: the next one starts 4 * n2p words on
+    ldr(r7, [r2, 8])
+    lsl(r7, r7, 2)
+    add(r1, r1, r7)
+    b(NEXT)
+    label(REST)
+    ldr(r7, [r2, 8])
+    add(r1, r1, r7)
+    label(NEXT)
+    ldr(r6, [r2, 4])
+    sub(r6, 1)
+    str(r6, [r2, 4])
+    bne(CH)
+    mov(r0, 1)
+    b(OUT)
+    label(BAD)
+    mov(r0, 0)
+    label(OUT)
+    ldr(r5, [r2, 16])
+    data(2, 0x46A8)  # mov r8, r5
+
+
+@micropython.viper
+def _bsz(n2p: int) -> int:  # output channels a block: whole quads where more than one fits
+    b = _PWN // n2p
+    return b & ~3 if b > 4 else b
+
+
+@micropython.viper
+def _pack(w, o0: int, nb: int, n: int, n2p: int) -> int:
+    q = ptr32(_PQ)
+    q[0] = n
+    q[1] = nb
+    q[2] = 4 * n2p
+    return int(_packq(int(ptr8(w)) + o0 * n, _PW, _PQ))
+
+
 @micropython.viper
 def _pairs(x, w, bias: ptr32, mult: ptr32, shift: ptr32, out, p: ptr32) -> int:
     # conv in the pair form: weights packed a block of output channels at a time into _PW
-    # (pairs_viper.pack_w), then one assembler call runs every pixel of the block (kind -2:
-    # each pixel's window packed into _CTX's tail, a word of two inputs times a word of two
-    # weights). The window's rows must hold whole pairs (run even). 0 (nothing trustworthy
+    # (_packq, quads interleaved), then one assembler call runs every pixel of the block
+    # (kind -2: each pixel's window packed into _CTX's tail, a word of two inputs times a
+    # word of two weights, four channels a pass). The window's rows must hold whole pairs (run even). 0 (nothing trustworthy
     # written) if a weight pair is (-128, -128).
     c = p[2]
     kh = p[6]
@@ -769,14 +987,14 @@ def _pairs(x, w, bias: ptr32, mult: ptr32, shift: ptr32, out, p: ptr32) -> int:
     t = ptr32(_CTX)
     for i in range(n >> 1, n2p):  # the assembler packs n / 2 pairs; those past them stay 0
         t[(_XPK >> 2) + i] = 0
-    bsz = _PWN // n2p
+    bsz = int(_bsz(n2p))
     o = int(ptr8(out))
     ob = 0
     while ob < noc:
         nb = noc - ob
         if nb > bsz:
             nb = bsz
-        if not int(_pack_w(w, _PW, ob, nb, n, n2p)):
+        if not int(_pack(w, ob, nb, n, n2p)):
             return 0
         if not _shape(_CTX, int(bias) + 4 * ob, int(mult) + 4 * ob, int(shift) + 4 * ob, p[3],
                       p[4], nb, 1, 4 * n2p, 0, p[8] * row, p[9] * c, int(p) + 40):

@@ -227,11 +227,13 @@ for case, (kh, kw, c, n_oc, m128) in enumerate((
     run2("conv rows", case, kv.conv, kp.conv, (x, w, bias, mult, shift), oh * ow * n_oc, p)
 
 # --- conv where the Thumb set takes the pair form (rows of an even run, windows <= 256
-# bytes, >= 32 pixels, >= 8 output channels a block of them; odd blocks end in a single
-# channel), with strides; a (-128, -128) weight pair sends the layer to the byte loops
+# bytes, >= 32 pixels, >= 8 output channels a block of them; Thumb: quads of channels,
+# then a block's last 1 to 3 channels in pairs and singles), with strides; a (-128, -128)
+# weight pair sends the layer to the byte loops
 for case, (kh, kw, c, n_oc, sh, sw, m128) in enumerate((
         (10, 4, 1, 32, 2, 2, 0), (1, 1, 64, 20, 1, 1, 0), (1, 1, 64, 67, 1, 2, 0),
-        (1, 1, 64, 67, 1, 1, 1), (3, 3, 16, 9, 2, 1, 0), (1, 2, 8, 64, 2, 2, 0))):
+        (1, 1, 64, 67, 1, 1, 1), (3, 3, 16, 9, 2, 1, 0), (1, 2, 8, 64, 2, 2, 0),
+        (1, 2, 8, 63, 1, 1, 0), (1, 2, 8, 61, 1, 1, 0), (10, 4, 1, 58, 1, 1, 0))):
     oh, ow = 8, 4
     ph, pw = (oh - 1) * sh + kh, (ow - 1) * sw + kw + 1
     x = rbytes(ph * pw * c)
