@@ -68,6 +68,11 @@ _PRR = const(100)  # the real window: run bytes | row bytes << 16
 _PKR = const(120)  # its rows | the output bytes to skip after a pixel's block << 16
 _XPK = const(128)  # the packed window lives in _CTX from this byte on
 _S9X = const(640)  # r9's value (past the packed window)
+# depthwise in pairs of taps (_DM = -3) uses the channel-wise slots and these
+_D10 = const(92)  # r10's value
+_TAPP = const(100)  # _TAPS: pairs, odd, the odd tap's weights, its input offset, then the
+# input offsets of each pair's taps a and b
+_TAPN = const(16)  # taps it takes
 # and the quads (four channels at a time) keep three accumulators in these while requantizing
 _QA1 = const(88)
 _QA2 = const(92)
@@ -108,7 +113,19 @@ def _layer(r0, r1, r2, r3):
     cmp(r0, 0)
     bgt(DWSET)
     add(r0, 2)
+    beq(PRSET)
+    add(r0, 1)
     bne(ROW)
+    # depthwise in pairs of taps: r8 = 0x8000 (saved in _S8), r10 saved in _D10
+    data(2, 0x4645)  # mov r5, r8
+    str(r5, [r3, _S8])
+    mov(r5, 1)
+    lsl(r5, r5, 15)
+    data(2, 0x46A8)  # mov r8, r5
+    data(2, 0x4655)  # mov r5, r10
+    str(r5, [r3, _D10])
+    b(ROW)
+    label(PRSET)
     # packed pairs: r8 = 0x8000, the rounding of (X * W + 0x8000) >> 16; r9 = the packed
     # window's end (r8 saved in _S8, r9 in _CTX's last word)
     data(2, 0x4645)  # mov r5, r8
@@ -157,7 +174,11 @@ def _layer(r0, r1, r2, r3):
     beq(CPIX)
     bgt(DPIXGO)
     add(r0, 1)
-    bne(KPIX)
+    beq(FPIXGO)
+    add(r0, 1)
+    beq(KPIX)
+    b(PPIX)
+    label(FPIXGO)
     b(FPIX)
     label(DPIXGO)
     b(DPIX)
@@ -344,7 +365,15 @@ def _layer(r0, r1, r2, r3):
     cmp(r0, 0)
     bgt(RESTORE)
     add(r0, 2)
+    beq(L2DONE)
+    add(r0, 1)
     bne(LDONE)
+    ldr(r5, [r3, _S8])  # depthwise pairs: r8 and r10 as they were
+    data(2, 0x46A8)  # mov r8, r5
+    ldr(r5, [r3, _D10])
+    data(2, 0x46AA)  # mov r10, r5
+    b(LDONE)
+    label(L2DONE)
     ldr(r5, [r3, _S8])  # packed pairs: r8 and r9 as they were
     data(2, 0x46A8)  # mov r8, r5
     bl(S9AT)
@@ -634,6 +663,7 @@ def _layer(r0, r1, r2, r3):
     sub(r1, 1)
     str(r1, [r3, _KY])
     bne(FKROW)
+    label(FREQGO)
     mov(r7, 0)
     str(r7, [r3, _O4])
     label(FREQ)
@@ -858,6 +888,95 @@ def _layer(r0, r1, r2, r3):
     b(QCHAN)
     label(QDONE)
     b(PNEXT)
+    # -- a depthwise pixel (depth multiplier 1) in pairs of taps: acc[o] (in _PW past the
+    # packed weights) += (X * W + 0x8000) >> 16, X = x_a + 65536 * x_b of taps a, b and
+    # W their weights packed by _packdw; every channel in one pass a pair; the odd last tap
+    # alone; then requantize them all --
+    label(PPIX)
+    ldr(r0, [r3, _ACCP])
+    ldr(r1, [r3, _BIAS])
+    ldr(r4, [r3, _NOC4])
+    label(PBIAS)
+    sub(r4, 4)
+    data(2, 0x590D)  # ldr r5, [r1, r4]
+    data(2, 0x5105)  # str r5, [r0, r4]
+    bne(PBIAS)
+    ldr(r0, [r3, _TAPP])
+    ldr(r1, [r0, 0])
+    str(r1, [r3, _J])  # pairs left
+    add(r0, 16)
+    str(r0, [r3, _XT])  # the next pair's input offsets
+    ldr(r0, [r3, _W])
+    str(r0, [r3, _WI])
+    label(PPASS)
+    ldr(r4, [r3, _CM])
+    ldr(r5, [r3, _XT])
+    ldr(r1, [r5, 0])
+    ldr(r6, [r5, 4])
+    add(r5, 8)
+    str(r5, [r3, _XT])
+    ldr(r5, [r3, _PIX])
+    add(r5, r5, r4)
+    add(r1, r1, r5)  # tap a's inputs end
+    add(r6, r6, r5)  # tap b's
+    lsl(r7, r4, 2)
+    ldr(r2, [r3, _WI])
+    add(r2, r2, r7)  # the pair's weight words end
+    str(r2, [r3, _WI])
+    ldr(r0, [r3, _ACCP])
+    add(r0, r0, r7)  # acc end
+    neg(r7, r7)
+    neg(r4, r4)
+    data(2, 0x469A)  # mov r10, r3
+    mov(r3, r6)
+    label(PMAC)
+    data(2, 0x570D)  # ldrsb r5, [r1, r4]: x_a
+    data(2, 0x571E)  # ldrsb r6, [r3, r4]: x_b
+    lsl(r6, r6, 16)
+    add(r5, r5, r6)
+    data(2, 0x59D6)  # ldr r6, [r2, r7]: W
+    mul(r6, r5)
+    data(2, 0x4446)  # add r6, r8
+    asr(r6, r6, 16)
+    data(2, 0x59C5)  # ldr r5, [r0, r7]
+    add(r5, r5, r6)
+    data(2, 0x51C5)  # str r5, [r0, r7]
+    add(r7, 4)
+    add(r4, 1)
+    bne(PMAC)
+    data(2, 0x4653)  # mov r3, r10
+    ldr(r0, [r3, _J])
+    sub(r0, 1)
+    str(r0, [r3, _J])
+    bne(PPASS)
+    ldr(r5, [r3, _TAPP])
+    ldr(r0, [r5, 4])
+    cmp(r0, 0)
+    beq(PQDONE)
+    ldr(r4, [r3, _CM])  # the odd tap: acc[o] += x * w
+    ldr(r1, [r5, 12])
+    ldr(r2, [r5, 8])
+    ldr(r6, [r3, _PIX])
+    add(r1, r1, r6)
+    add(r1, r1, r4)
+    add(r2, r2, r4)
+    lsl(r7, r4, 2)
+    ldr(r0, [r3, _ACCP])
+    add(r0, r0, r7)
+    neg(r7, r7)
+    neg(r4, r4)
+    label(PSMAC)
+    data(2, 0x570D)  # ldrsb r5, [r1, r4]
+    data(2, 0x5716)  # ldrsb r6, [r2, r4]
+    mul(r5, r6)
+    data(2, 0x59C6)  # ldr r6, [r0, r7]
+    add(r6, r6, r5)
+    data(2, 0x51C6)  # str r6, [r0, r7]
+    add(r7, 4)
+    add(r4, 1)
+    bne(PSMAC)
+    label(PQDONE)
+    b(FREQGO)
     label(END)
 
 
@@ -1098,6 +1217,13 @@ def dwconv(x, w, bias: ptr32, mult: ptr32, shift: ptr32, out, p: ptr32):
               p[9] * c, int(p) + 40):
         t = ptr32(_CTX)
         t[24] = c * dm
+        if dm == 1 and p[3] * p[4] >= 8 and int(_dwpairs(w, p[6], kw, c, row)):
+            # channel-wise in pairs of taps (packing pays from a few pixels on)
+            t[25] = int(ptr8(_TAPS))
+            t[26] = int(ptr8(_PW)) + 4 * c * ((p[6] * kw) >> 1)
+            t[28] = -3
+            _layer(x, _PW, out, _CTX)
+            return
         if dm == 1 and c <= _ACC_N:  # channel-wise: the inner loop runs over channels
             a = ptr32(_ACC)
             t[25] = kw
@@ -1108,6 +1234,75 @@ def dwconv(x, w, bias: ptr32, mult: ptr32, shift: ptr32, out, p: ptr32):
             t[28] = dm
             t[29] = c
         _layer(x, w, out, _CTX)
+
+_TAPS = bytearray(4 * (4 + _TAPN))
+_PD = bytearray(12)  # _packdw's arguments: c, pairs; then r8's value while it runs
+
+
+@micropython.asm_thumb
+def _packdw(r0, r1, r2):
+    # r0 = depthwise weights (kh, kw, c), r1 = _PW, r2 = _PD: for each pair of taps a, b
+    # (0 and 1, 2 and 3, ...) and channel o, W = w_b + 65536 * w_a; 0 if a pair is
+    # (-128, -128)
+    ldr(r3, [r2, 0])
+    data(2, 0x4645)  # mov r5, r8
+    str(r5, [r2, 8])
+    mov(r5, 0x80)
+    lsl(r5, r5, 16)
+    add(r5, 0x80)
+    neg(r5, r5)
+    data(2, 0x46A8)  # mov r8, r5: 0xFF7FFF80, the pair (-128, -128)
+    label(PAIR)
+    add(r0, r0, r3)  # tap a's weights end
+    add(r7, r0, r3)  # tap b's
+    neg(r4, r3)
+    label(WORD)
+    data(2, 0x5705)  # ldrsb r5, [r0, r4]: w_a
+    data(2, 0x573E)  # ldrsb r6, [r7, r4]: w_b
+    lsl(r5, r5, 16)
+    add(r5, r5, r6)
+    data(2, 0x4545)  # cmp r5, r8
+    beq(BAD)
+    str(r5, [r1, 0])
+    add(r1, 4)
+    add(r4, 1)
+    bne(WORD)
+    mov(r0, r7)
+    ldr(r4, [r2, 4])
+    sub(r4, 1)
+    str(r4, [r2, 4])
+    bne(PAIR)
+    mov(r0, 1)
+    b(OUT)
+    label(BAD)
+    mov(r0, 0)
+    label(OUT)
+    ldr(r5, [r2, 8])
+    data(2, 0x46A8)  # mov r8, r5
+
+
+@micropython.viper
+def _dwpairs(w, kh: int, kw: int, c: int, row: int) -> int:
+    # pack the weights and fill _TAPS; 0 if the pair form cannot take the layer
+    nt = kh * kw
+    np = nt >> 1
+    if np == 0 or nt > _TAPN or (np + 1) * c > _PWN:
+        return 0
+    d = ptr32(_PD)
+    d[0] = c
+    d[1] = np
+    if not int(_packdw(w, _PW, _PD)):
+        return 0
+    t = ptr32(_TAPS)
+    t[0] = np
+    t[1] = nt & 1
+    t[2] = int(ptr8(w)) + (nt - 1) * c
+    t[3] = ((nt - 1) // kw) * row + ((nt - 1) % kw) * c
+    i = 0
+    while i < 2 * np:
+        t[4 + i] = (i // kw) * row + (i % kw) * c
+        i += 1
+    return 1
 
 # pad (kernels_viper_pool.pad's arguments) where buffers, rows and the offset are 4-aligned:
 # fill and copy a word a step, ~4 instructions a word (viper's word loop: ~30)

@@ -194,6 +194,28 @@ for case, (c, m) in enumerate(((256, 1), (257, 1), (40, 2), (4, 1), (12, 1), (26
     p = array('i', [ph, pw, c, oh, ow, m, kh, kw, 1, 1, rint(-128, 127), -128, 127])
     run2("dwconv wide", case, kv.dwconv, kp.dwconv, (x, w, bias, mult, shift), oh * ow * c * m, p)
 
+# --- depthwise where the Thumb set pairs taps (depth multiplier 1, >= 8 pixels, <= 16 taps,
+# (taps // 2 + 1) * c <= 512): even and odd tap counts, strides, the size limits (17 taps,
+# c = 103 at 3x3 take the channel-wise path) and a (-128, -128) weight pair (saturated
+# inputs; it sends the layer to the channel-wise path too)
+for case, (kh, kw, c, sh, sw, m128) in enumerate((
+        (3, 3, 64, 1, 1, 0), (3, 3, 5, 2, 1, 0), (1, 2, 1, 1, 2, 0), (2, 2, 100, 1, 1, 0),
+        (4, 4, 3, 1, 1, 0), (17, 1, 2, 1, 1, 0), (3, 3, 102, 1, 1, 0), (3, 3, 103, 1, 1, 0),
+        (3, 3, 8, 1, 1, 1), (5, 3, 4, 2, 2, 0))):
+    oh, ow = 4, 2
+    ph, pw = (oh - 1) * sh + kh, (ow - 1) * sw + kw + 1
+    x = rbytes(ph * pw * c)
+    w = rbytes(kh * kw * c)
+    bias = array('i', [rint(-50000, 50000) for _ in range(c)])
+    mult = array('i', [rmult() for _ in range(c)])
+    shift = array('i', [rshift(50000 + 16384 * kh * kw) for _ in range(c)])
+    if m128:  # channel 3's first two taps -128, every input -128
+        for i in range(len(x)):
+            x[i] = 0x80
+        w[3] = w[c + 3] = 0x80
+    p = array('i', [ph, pw, c, oh, ow, 1, kh, kw, sh, sw, rint(-128, 127), -128, 127])
+    run2("dwconv pairs", case, kv.dwconv, kp.dwconv, (x, w, bias, mult, shift), oh * ow * c, p)
+
 # --- conv around the fast paths' limits. Thumb: rows shorter than 32 bytes and windows
 # of at most 512 bytes are copied into one contiguous window when (kh - 1) * channels >= 64;
 # the others step row by row.
