@@ -85,16 +85,30 @@ _COL_RUN = const(32)  # rows shorter than this are copied
 _COL_N = const(512)  # window bytes _COL holds
 # conv in the pair form (_pairs): the packed weights of a block of output channels
 _PXN = const(128)  # pairs a window may have (packed into _CTX's tail)
-_PWN = const(512)  # packed pairs of a block (2 KB: a 64-channel 1x1 conv in 4 blocks)
+_PW_BIG = const(4096)  # bytes of packed pairs a block: a 64-channel 1x1 conv in 2 blocks
+_PW_SMALL = const(2048)  # where the heap has no 4 KB block left: 4 blocks, the same bits
 
 # One scratch buffer serves the layers in turn (never two at once): the channel-wise
 # depthwise's int32 accumulators (_ACC), the copied window (_COL) and the packed weights
 # (_PW). Allocated right after a collect, as one bytearray (no temporary): on a nearly
-# full heap a 2 KB block is what is hardest to find.
-gc.collect()
-_PW = bytearray(4 * _PWN)
-_ACC = _PW
-_COL = _PW
+# full heap a big block is what is hardest to find.
+_PW = _ACC = _COL = None
+_PWN = 0  # packed pairs _PW holds
+
+
+def scratch(n):
+    """Make the scratch buffer n bytes (>= 2048; tests try both sizes)."""
+    global _PW, _ACC, _COL, _PWN
+    _PW = _ACC = _COL = None
+    gc.collect()
+    _PW = _ACC = _COL = bytearray(n)
+    _PWN = n >> 2
+
+
+try:
+    scratch(_PW_BIG)
+except MemoryError:
+    scratch(_PW_SMALL)
 _CTX = bytearray(128 + 4 * 128 + 4)  # int32 slots, the packed window (_pairs), r9's value
 
 
@@ -1122,7 +1136,7 @@ def _packq(r0, r1, r2):
 
 @micropython.viper
 def _bsz(n2p: int) -> int:  # output channels a block: whole quads where more than one fits
-    b = _PWN // n2p
+    b = int(_PWN) // n2p
     return b & ~3 if b > 4 else b
 
 
@@ -1286,7 +1300,7 @@ def _dwpairs(w, kh: int, kw: int, c: int, row: int) -> int:
     # pack the weights and fill _TAPS; 0 if the pair form cannot take the layer
     nt = kh * kw
     np = nt >> 1
-    if np == 0 or nt > _TAPN or (np + 1) * c > _PWN:
+    if np == 0 or nt > _TAPN or (np + 1) * c > int(_PWN):
         return 0
     d = ptr32(_PD)
     d[0] = c

@@ -195,26 +195,30 @@ for case, (c, m) in enumerate(((256, 1), (257, 1), (40, 2), (4, 1), (12, 1), (26
     run2("dwconv wide", case, kv.dwconv, kp.dwconv, (x, w, bias, mult, shift), oh * ow * c * m, p)
 
 # --- depthwise where the Thumb set pairs taps (depth multiplier 1, >= 8 pixels, <= 16 taps,
-# (taps // 2 + 1) * c <= 512): even and odd tap counts, strides, the size limits (17 taps,
-# c = 103 at 3x3 take the channel-wise path) and a (-128, -128) weight pair (saturated
+# (taps // 2 + 1) * c <= 1024): even and odd tap counts, strides, the size limits (17 taps,
+# c = 205 at 3x3 take the channel-wise path) and a (-128, -128) weight pair (saturated
 # inputs; it sends the layer to the channel-wise path too)
-for case, (kh, kw, c, sh, sw, m128) in enumerate((
-        (3, 3, 64, 1, 1, 0), (3, 3, 5, 2, 1, 0), (1, 2, 1, 1, 2, 0), (2, 2, 100, 1, 1, 0),
-        (4, 4, 3, 1, 1, 0), (17, 1, 2, 1, 1, 0), (3, 3, 102, 1, 1, 0), (3, 3, 103, 1, 1, 0),
-        (3, 3, 8, 1, 1, 1), (5, 3, 4, 2, 2, 0))):
-    oh, ow = 4, 2
-    ph, pw = (oh - 1) * sh + kh, (ow - 1) * sw + kw + 1
-    x = rbytes(ph * pw * c)
-    w = rbytes(kh * kw * c)
-    bias = array('i', [rint(-50000, 50000) for _ in range(c)])
-    mult = array('i', [rmult() for _ in range(c)])
-    shift = array('i', [rshift(50000 + 16384 * kh * kw) for _ in range(c)])
-    if m128:  # channel 3's first two taps -128, every input -128
-        for i in range(len(x)):
-            x[i] = 0x80
-        w[3] = w[c + 3] = 0x80
-    p = array('i', [ph, pw, c, oh, ow, 1, kh, kw, sh, sw, rint(-128, 127), -128, 127])
-    run2("dwconv pairs", case, kv.dwconv, kp.dwconv, (x, w, bias, mult, shift), oh * ow * c, p)
+def dw_pair_cases(tag):
+    for case, (kh, kw, c, sh, sw, m128) in enumerate((
+            (3, 3, 64, 1, 1, 0), (3, 3, 5, 2, 1, 0), (1, 2, 1, 1, 2, 0), (2, 2, 100, 1, 1, 0),
+            (4, 4, 3, 1, 1, 0), (17, 1, 2, 1, 1, 0), (3, 3, 204, 1, 1, 0), (3, 3, 205, 1, 1, 0),
+            (3, 3, 8, 1, 1, 1), (5, 3, 4, 2, 2, 0))):
+        oh, ow = 4, 2
+        ph, pw = (oh - 1) * sh + kh, (ow - 1) * sw + kw + 1
+        x = rbytes(ph * pw * c)
+        w = rbytes(kh * kw * c)
+        bias = array('i', [rint(-50000, 50000) for _ in range(c)])
+        mult = array('i', [rmult() for _ in range(c)])
+        shift = array('i', [rshift(50000 + 16384 * kh * kw) for _ in range(c)])
+        if m128:  # channel 3's first two taps -128, every input -128
+            for i in range(len(x)):
+                x[i] = 0x80
+            w[3] = w[c + 3] = 0x80
+        p = array('i', [ph, pw, c, oh, ow, 1, kh, kw, sh, sw, rint(-128, 127), -128, 127])
+        run2("dwconv pairs" + tag, case, kv.dwconv, kp.dwconv, (x, w, bias, mult, shift), oh * ow * c, p)
+
+
+dw_pair_cases("")
 
 # --- conv around the fast paths' limits. Thumb: rows shorter than 32 bytes and windows
 # of at most 512 bytes are copied into one contiguous window when (kh - 1) * channels >= 64;
@@ -252,21 +256,34 @@ for case, (kh, kw, c, n_oc, m128) in enumerate((
 # bytes, >= 32 pixels, >= 8 output channels a block of them; Thumb: quads of channels,
 # then a block's last 1 to 3 channels in pairs and singles), with strides; a (-128, -128)
 # weight pair sends the layer to the byte loops
-for case, (kh, kw, c, n_oc, sh, sw, m128) in enumerate((
-        (10, 4, 1, 32, 2, 2, 0), (1, 1, 64, 20, 1, 1, 0), (1, 1, 64, 67, 1, 2, 0),
-        (1, 1, 64, 67, 1, 1, 1), (3, 3, 16, 9, 2, 1, 0), (1, 2, 8, 64, 2, 2, 0),
-        (1, 2, 8, 63, 1, 1, 0), (1, 2, 8, 61, 1, 1, 0), (10, 4, 1, 58, 1, 1, 0))):
-    oh, ow = 8, 4
-    ph, pw = (oh - 1) * sh + kh, (ow - 1) * sw + kw + 1
-    x = rbytes(ph * pw * c)
-    w = rbytes(kh * kw * c * n_oc)
-    if m128:  # output channel 5's second pair
-        w[5 * kh * kw * c + 2] = w[5 * kh * kw * c + 3] = 0x80
-    bias = array('i', [rint(-50000, 50000) for _ in range(n_oc)])
-    mult = array('i', [rmult() for _ in range(n_oc)])
-    shift = array('i', [rshift(50000 + 16384 * kh * kw * c) for _ in range(n_oc)])
-    p = array('i', [ph, pw, c, oh, ow, n_oc, kh, kw, sh, sw, rint(-128, 127), -128, 127])
-    run2("conv pairs", case, kv.conv, kp.conv, (x, w, bias, mult, shift), oh * ow * n_oc, p)
+def conv_pair_cases(tag):
+    for case, (kh, kw, c, n_oc, sh, sw, m128) in enumerate((
+            (10, 4, 1, 32, 2, 2, 0), (1, 1, 64, 20, 1, 1, 0), (1, 1, 64, 67, 1, 2, 0),
+            (1, 1, 64, 67, 1, 1, 1), (3, 3, 16, 9, 2, 1, 0), (1, 2, 8, 64, 2, 2, 0),
+            (1, 2, 8, 63, 1, 1, 0), (1, 2, 8, 61, 1, 1, 0), (10, 4, 1, 58, 1, 1, 0))):
+        oh, ow = 8, 4
+        ph, pw = (oh - 1) * sh + kh, (ow - 1) * sw + kw + 1
+        x = rbytes(ph * pw * c)
+        w = rbytes(kh * kw * c * n_oc)
+        if m128:  # output channel 5's second pair
+            w[5 * kh * kw * c + 2] = w[5 * kh * kw * c + 3] = 0x80
+        bias = array('i', [rint(-50000, 50000) for _ in range(n_oc)])
+        mult = array('i', [rmult() for _ in range(n_oc)])
+        shift = array('i', [rshift(50000 + 16384 * kh * kw * c) for _ in range(n_oc)])
+        p = array('i', [ph, pw, c, oh, ow, n_oc, kh, kw, sh, sw, rint(-128, 127), -128, 127])
+        run2("conv pairs" + tag, case, kv.conv, kp.conv, (x, w, bias, mult, shift), oh * ow * n_oc, p)
+
+
+conv_pair_cases("")
+# the Thumb set's scratch: 4 KB on a fresh heap, 2 KB where the heap had no 4 KB block
+# (more blocks of output channels, fewer depthwise layers in pairs): both give the same bits
+if ASM:
+    result("thumb scratch bytes", len(kt._PW))
+    check("thumb scratch is 4 KB on a fresh heap", len(kt._PW) == 4096, "%d bytes" % len(kt._PW))
+    kt.scratch(2048)
+    conv_pair_cases(" 2KB")
+    dw_pair_cases(" 2KB")
+    kt.scratch(4096)
 
 # --- pad, pooling, mean, add -------------------------------------------------
 for case in range(20):
