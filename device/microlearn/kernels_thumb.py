@@ -618,14 +618,7 @@ def _layer(r0, r1, r2, r3):
     # -- a depthwise pixel with depth multiplier 1, channel-wise: acc[o] (in _ACC's buffer)
     # += x * w over the taps, every channel in one pass; then requantize them all --
     label(FPIX)
-    ldr(r0, [r3, _ACCP])
-    ldr(r1, [r3, _BIAS])
-    ldr(r4, [r3, _NOC4])
-    label(FBIAS)
-    sub(r4, 4)
-    data(2, 0x590D)  # ldr r5, [r1, r4]
-    data(2, 0x5105)  # str r5, [r0, r4]
-    bne(FBIAS)
+    bl(ACCBIAS)
     ldr(r1, [r3, _PIX])
     str(r1, [r3, _XR])
     ldr(r1, [r3, _W])
@@ -682,8 +675,7 @@ def _layer(r0, r1, r2, r3):
     str(r7, [r3, _O4])
     label(FREQ)
     ldr(r0, [r3, _ACCP])
-    add(r0, r0, r7)
-    ldr(r0, [r0, 0])
+    data(2, 0x59C0)  # ldr r0, [r0, r7]
     bl(REQUANT)
     ldr(r7, [r3, _O4])
     add(r7, 4)
@@ -751,6 +743,28 @@ def _layer(r0, r1, r2, r3):
     strb(r4, [r5, 0])
     add(r5, 1)
     str(r5, [r3, _OUT])
+    bx(lr)
+    label(ACCBIAS)  # acc[o] = bias[o] for every channel: four words a step (ldmia / stmia)
+    ldr(r0, [r3, _ACCP])
+    ldr(r1, [r3, _BIAS])
+    ldr(r2, [r3, _NOC4])
+    label(AB4)
+    sub(r2, 16)
+    blt(AB1)
+    data(2, 0xC9F0)  # ldmia r1!, {r4-r7}
+    data(2, 0xC0F0)  # stmia r0!, {r4-r7}
+    b(AB4)
+    label(AB1)
+    add(r2, 16)
+    beq(ABEND)
+    label(AB1L)
+    ldr(r4, [r1, 0])
+    str(r4, [r0, 0])
+    add(r1, 4)
+    add(r0, 4)
+    sub(r2, 4)
+    bne(AB1L)
+    label(ABEND)
     bx(lr)
     label(QNEXT)  # the quad's next channel: o += 1, then REQUANT returns to our caller
     ldr(r7, [r3, _O4])
@@ -907,14 +921,7 @@ def _layer(r0, r1, r2, r3):
     # W their weights packed by _packdw; every channel in one pass a pair; the odd last tap
     # alone; then requantize them all --
     label(PPIX)
-    ldr(r0, [r3, _ACCP])
-    ldr(r1, [r3, _BIAS])
-    ldr(r4, [r3, _NOC4])
-    label(PBIAS)
-    sub(r4, 4)
-    data(2, 0x590D)  # ldr r5, [r1, r4]
-    data(2, 0x5105)  # str r5, [r0, r4]
-    bne(PBIAS)
+    bl(ACCBIAS)
     ldr(r0, [r3, _TAPP])
     ldr(r1, [r0, 0])
     str(r1, [r3, _J])  # pairs left
