@@ -87,12 +87,17 @@ def render(res) -> str:
         L += ["Goals: " + "; ".join(goals) + ".", ""]
     fc = [(k, res_k) for k, res_k in next(iter(res.values()))["runs"].items() if k[0] == "m0"]
     if fc:
-        L += ["Kernel parts on m0 (an FC of 64 outputs with 0 and 256 inputs): per output, the "
-              "requantization, clamp, store and loop; per MAC, the inner loop.", "",
-              "| kernels | instructions per output | per MAC |", "|---|---|---|"]
+        L += ["Kernel parts on m0: an FC of 64 outputs with 0 and 256 inputs, and a 1x1 conv "
+              "of 16 output channels on 8x4 pixels with 32 and 64 input channels. Per MAC: the "
+              "difference of the two (the inner loop, with the packing it needs); per output: "
+              "the rest (requantization, clamp, store, loops).", "",
+              "| kernels | FC: per output | FC: per MAC | 1x1 conv: per output | 1x1 conv: per MAC |",
+              "|---|---|---|---|---|"]
         for (t, k), v in fc:
+            cm = (v["conv64"] - v["conv32"]) / (32 * 16 * 32)
+            co = (v["conv32"] - cm * 32 * 16 * 32) / (32 * 16)
             L.append(f"| {'thumb' if v['thumb'] else 'viper'} | {v['fc0'] / 64:.0f} | "
-                     f"{(v['fc256'] - v['fc0']) / (64 * 256):.2f} |")
+                     f"{(v['fc256'] - v['fc0']) / (64 * 256):.2f} | {co:.0f} | {cm:.2f} |")
         L.append("")
     for key, d in res.items():
         r = d["runs"]
