@@ -15,6 +15,17 @@ from .compat import native_kernels
 gc.collect()
 _native = native_kernels()
 NATIVE = _native is not None
+# sys.implementation._mpy bits 10-13: the native arch; 4..8 are armv6m .. armv7emdp, where
+# the firmware may have the inline Thumb assembler
+_ARCH = (getattr(__import__("sys").implementation, "_mpy", 0) >> 10) & 15
+_scratch = None
+if NATIVE and 4 <= _ARCH <= 8:
+    # the Thumb kernels' scratch, made before any kernel code (a block found later, in a heap
+    # the imports have cut up, may not exist): 2 KB, what the budget counts, or 4 KB (faster)
+    # where the heap has room to spare: >= 72 KB free now, before the kernels' ~34 KB of code
+    # and the budget's peak and reserve (26 KB) are taken
+    gc.collect()
+    _scratch = bytearray(4096 if gc.mem_free() >= 73728 else 2048)
 RAW = NATIVE
 RAW_SOFTMAX = False
 if NATIVE:
@@ -43,16 +54,17 @@ else:
 # THUMB: the inline-assembler fc, conv and dwconv (kernels_thumb.py), where the firmware has
 # @micropython.asm_thumb (rp2; not esp32, not the Unix ports)
 THUMB = False
-# sys.implementation._mpy bits 10-13: the native arch; 4..8 are armv6m .. armv7emdp. Elsewhere
-# (x86, x64, xtensa) the module is not even compiled: from source that would cost ~8 KB.
-_ARCH = (getattr(__import__("sys").implementation, "_mpy", 0) >> 10) & 15
-if NATIVE and 4 <= _ARCH <= 8:
+# Elsewhere (x86, x64, xtensa) the module is not even compiled: from source that would cost
+# ~8 KB.
+if _scratch is not None:
     gc.collect()
     try:
         from . import kernels_thumb as _thumb
+        _thumb.scratch(_scratch)
         THUMB = True
     except (ImportError, SyntaxError, ValueError, AttributeError, NameError):
         pass
+_scratch = None
 # W32: viper on 32-bit words (ESP32; m0 with kernels="viper"): conv in the pair form and
 # depthwise on word loads (kernels_viper_pair.py, kernels_viper32.py). Imported only where
 # they run: on an RP2040 the assembler kernels take these layers.

@@ -85,30 +85,24 @@ _COL_RUN = const(32)  # rows shorter than this are copied
 _COL_N = const(512)  # window bytes _COL holds
 # conv in the pair form (_pairs): the packed weights of a block of output channels
 _PXN = const(128)  # pairs a window may have (packed into _CTX's tail)
-_PW_BIG = const(4096)  # bytes of packed pairs a block: a 64-channel 1x1 conv in 2 blocks
-_PW_SMALL = const(2048)  # where the heap has no 4 KB block left: 4 blocks, the same bits
-
 # One scratch buffer serves the layers in turn (never two at once): the channel-wise
 # depthwise's int32 accumulators (_ACC), the copied window (_COL) and the packed weights
-# (_PW). Allocated right after a collect, as one bytearray (no temporary): on a nearly
-# full heap a big block is what is hardest to find.
+# (_PW). kernels.py makes it (4 KB where the heap has room to spare, else 2 KB: more blocks
+# of output channels, the same bits) before any kernel code, so that its block is found, and
+# hands it over with scratch().
 _PW = _ACC = _COL = None
 _PWN = 0  # packed pairs _PW holds
 
 
-def scratch(n):
-    """Make the scratch buffer n bytes (>= 2048; tests try both sizes)."""
+def scratch(buf):
+    """Use buf (a bytearray of >= 2048 bytes) as the scratch buffer."""
     global _PW, _ACC, _COL, _PWN
-    _PW = _ACC = _COL = None
-    gc.collect()
-    _PW = _ACC = _COL = bytearray(n)
-    _PWN = n >> 2
+    if not isinstance(buf, bytearray) or len(buf) < 2048:
+        raise ValueError("kernels_thumb.scratch() takes a bytearray of >= 2048 bytes")
+    _PW = _ACC = _COL = buf
+    _PWN = len(buf) >> 2
 
 
-try:
-    scratch(_PW_BIG)
-except MemoryError:
-    scratch(_PW_SMALL)
 _CTX = bytearray(128 + 4 * 128 + 4)  # int32 slots, the packed window (_pairs), r9's value
 
 
