@@ -12,8 +12,12 @@ from binascii import hexlify
 # A QEMU board's imports leave the heap in small pieces (its RAM filesystem loads modules
 # into the heap; a board runs them from flash): keep one large block for the model, the
 # Learner and the state file until the imports are done, as bench_learner.py does.
-_hole = bytearray(90000 if UNIT == "instructions" else 16)
+# The engine and kernel code too (load() would import it): the hole is then left for the
+# model file, its arena and the Learner, whose buffers need blocks of several KB.
+_hole = bytearray(60000 if UNIT == "instructions" else 16)
 import microlearn  # noqa: E402
+import microlearn.engine  # noqa: E402,F401
+import microlearn.kernels  # noqa: E402,F401
 import microlearn.learner  # noqa: E402,F401 (stages the module on QEMU)
 from microlearn.learner import Learner  # noqa: E402
 from microlearn.app import App  # noqa: E402
