@@ -10,7 +10,7 @@ from array import array
 from micropython import const
 
 gc.collect()  # between the imports: the code packed low in the heap (see kernels.py)
-from . import modelfile as mf  # noqa: E402
+from . import HeapFull, modelfile as mf  # noqa: E402
 gc.collect()
 from .inputs import float_array as _float_array, set_input as _set_input  # noqa: E402
 
@@ -28,8 +28,9 @@ class Model:
     """A loaded model. predict()/predict_int8()/embed() return a buffer that the
     next call overwrites; pass out= (your own buffer) to keep a result."""
 
-    def __init__(self, src, kernels=None, _file=None):
-        # _file: [file bytearray (kept), its arena or None] that microlearn.load() read
+    def __init__(self, src, kernels=None, _file=None, _stream=None):
+        # _file: [file bytearray (kept), its arena or None] that microlearn.load() read;
+        # _stream: (wbuf bytes, verify): the weights stay in the file (stream.py)
         if isinstance(src, str):
             self.name = src
         elif isinstance(src, _BYTES):
@@ -37,19 +38,32 @@ class Model:
         else:
             raise TypeError("load() takes a model file path (str) or the file's bytes, got %s"
                             % type(src).__name__)
+        self._src = None
         try:
-            self._init(src, kernels, _file)
-        except MemoryError:
-            self._buf = self.arena = self._tv = self._steps = None  # so that the figure is real
+            self._init(src, kernels, _file, _stream)
+        except BaseException as e:
+            if self._src is not None:
+                self._src.close()
+            if not isinstance(e, MemoryError):
+                raise
+            self._buf = self.arena = self._tv = self._steps = self._src = None  # the figure is real
             if _file:
                 _file[0] = _file[1] = None
             gc.collect()
-            raise ValueError("model %s does not fit in the heap: %d bytes free without it"
+            raise HeapFull("model %s does not fit in the heap: %d bytes free without it"
                              % (repr(self.name) if self.name else "(bytes)", gc.mem_free()))
 
-    def _init(self, src, k, file):
+    def _init(self, src, k, file, stream):
         arena = None
-        if file is not None:
+        size = None
+        if stream is not None:
+            if self.name is None:
+                raise TypeError("stream=True reads the weights from the file: give its path")
+            from . import stream as st
+            f, size, buf, arena, wbuf = st.open_file(src, stream[0])
+            self._src = st.Source(f, src, size, wbuf, stream[1])
+            wbuf = None
+        elif file is not None:
             buf, arena = file
         elif self.name is not None:
             buf = _read(src)
@@ -59,20 +73,22 @@ class Model:
         # the big blocks first (file, arena, the kernels' code), then the many small
         # objects of the layer table: those strewn over the heap would split it
         self._buf = buf
-        h = mf.header(buf, arena is not None)  # load() made the arena the header asks for
+        self._fsize = size or len(buf)
+        h = mf.header(buf, arena is not None, size)  # load() made the arena the header asks for
         self.arena = arena if arena is not None else bytearray(h[4])
         arena = None
         # float32 copy of list input: made now, while the heap still has big free blocks
         d = struct.unpack_from("<HHH", buf, 32)
         n = d[0] * d[1] * d[2]
-        self._xf = array("f", range(n)) if n <= h[4] else None  # else parse() refuses the file
+        # (a big input's on first use: 96x96 would take 36 KB the arena needs now)
+        self._xf = array("f", range(n)) if n <= min(h[4], 1024) else None
         if k is None:
             k = _kernels()
         elif isinstance(k, str):  # "best", "viper" (kernels.named)
             k = _kernels().named(k)
         self._k = k
         self._out_lut = array("f", range(256))  # filled below
-        hdr, tensors, layers = mf.parse(buf, h)
+        hdr, tensors, layers = mf.parse(buf, h, size)
         self.arena_size, ncls, names_off, norm_off = hdr
         am = memoryview(self.arena)
         fm = memoryview(buf)
@@ -103,6 +119,8 @@ class Model:
             if i & 15 == 15:
                 gc.collect()
             self._steps[i] = self._step(i, layers[i], fm, am, raw)
+        if self._src is not None:
+            self._src.ready()
         out = tensors[-1]
         self.scores = array("f", range(out[4]))
         _deq_fill(self._out_lut, out[2], out[1])
@@ -117,11 +135,16 @@ class Model:
 
     def _step(self, i, L, fm, am, raw):
         """(op, kernel, args...) of one layer, all objects prebuilt."""
-        op, ins, pp, p, s_off, b_off, _ = L
+        op, ins, pp, p, s_off, b_off, b_size = L
         k = self._k
         x = self._tv[ins[0]]
         out = self._tv[i + 1]
         pa = array("i", p)
+        if self._src is not None and b_size:
+            r = self._streamed(i, L, k, x, out, pa, am, raw)
+            if r is not None:
+                return r
+            fm, b_off = self._src.blob(b_off, b_size), 0  # a small blob: into the heap
         if op in (mf.FC, mf.CONV, mf.DW):
             if op == mf.FC:
                 nw, n = p[0] * p[1], p[1]
@@ -154,6 +177,36 @@ class Model:
             return (op, fn, x, out, pa, _i32(fm, b_off + 12, 256, raw))
         return (op, None)  # RESHAPE: the output aliases the input
 
+    def _streamed(self, i, L, k, x, out, pa, am, raw):
+        """A step reading its weights from the file as it runs (stream.Streamed), or None
+        for a blob kept in the heap: small ones, and the classifier head (the Learner's)."""
+        from . import stream as st
+        op, ins, pp, p, s_off, b_off, b_size = L
+        n = len(self.layers)
+        if op not in (mf.FC, mf.CONV, mf.DW) or b_size <= st.SMALL or (
+                op == mf.FC and i == n - 2 and self.layers[n - 1][0] == mf.SOFTMAX):
+            return None
+        if not raw:
+            raise ValueError("streamed weights need the viper kernels (kernels=%r reads int32 "
+                             "tables as arrays)" % getattr(k, "__name__", "plain"))
+        if op == mf.FC:
+            nw, n, per, rows, fn = p[0] * p[1], p[1], p[0], 1, k.fc
+        elif op == mf.CONV:
+            per = p[6] * p[7] * p[2]
+            nw, n, rows, fn = p[5] * per, p[5], p[3] * p[4], k.conv
+        else:
+            nw, n, per, rows, fn = p[6] * p[7] * p[2] * p[5], p[2] * p[5], 0, 0, k.dwconv
+        pad = None
+        if pp:
+            x, pad = am[s_off:s_off + pp[5] * pp[6] * pp[2]], (k.pad, x, array("i", pp))
+        s = st.Streamed(self._src, i, op, b_off, nw, n, per, rows, (fn, x, out, pa, pad))
+        return (op | st.FLAG, s)
+
+    def close(self):
+        """Close the model file a streamed model reads its weights from."""
+        if self._src is not None:
+            self._src.close()
+
     def _run(self, n, start=0):
         steps = self._steps
         for i in range(start, n):
@@ -167,6 +220,8 @@ class Model:
                 s[1](s[2], s[3], s[4], s[5])
             elif op == mf.SOFTMAX:
                 s[1](s[2], s[3], s[4], s[5])
+            elif op & 32:  # weights streamed from the file (stream.FLAG)
+                s[1].run()
             elif op != mf.RESHAPE:
                 s[1](s[2], s[3], s[4])
 
@@ -284,7 +339,7 @@ class Model:
             p, m = self._layer_stats(i)
             tot_p += p
             tot_m += m
-        return {"params": tot_p, "macs": tot_m, "arena": self.arena_size, "file": len(self._buf)}
+        return {"params": tot_p, "macs": tot_m, "arena": self.arena_size, "file": self._fsize}
 
     def _layer_stats(self, i):
         op, p = self.layers[i][0], self.layers[i][3]
@@ -323,7 +378,7 @@ def _kernels():
         from . import kernels
     except (MemoryError, ImportError) as e:  # ImportError: what a full heap leaves behind
         gc.collect()
-        raise ValueError("not enough heap to import microlearn.kernels (%s: %s): %d bytes free"
+        raise HeapFull("not enough heap to import microlearn.kernels (%s: %s): %d bytes free"
                          % (type(e).__name__, e, gc.mem_free()))
     return kernels
 

@@ -36,6 +36,12 @@ def set_input(m, x):
         wide = float_array(x)
         if wide == 0:  # any other sequence of numbers: to float32 first
             xf = m._xf
+            if xf is None:  # a big input's buffer, made on first use
+                try:
+                    m._xf = xf = array("f", range(n))
+                except MemoryError:
+                    raise ValueError("a list of %d floats needs a %d-byte float32 copy: pass "
+                                     "array('f') or int8 bytes" % (n, 4 * n))
             try:
                 for i in range(n):
                     xf[i] = x[i]

@@ -6,6 +6,8 @@ import struct
 from binascii import crc32
 from micropython import const
 
+from . import HeapFull
+
 _HDR = "<4sHHIIHHIII"
 _HDR_SIZE = const(32)
 _TEN = "<HHHBbfII"
@@ -39,16 +41,19 @@ def _a4(n):
 
 
 def check_free(nbytes, what):
-    """Refuse an allocation the heap cannot hold, before trying it."""
+    """Refuse an allocation the heap cannot hold, before trying it (HeapFull)."""
     gc.collect()
     free = gc.mem_free()
-    _need(nbytes <= free, "%s needs %d bytes, only %d free" % (what, nbytes, free))
+    if nbytes > free:
+        raise HeapFull("%s needs %d bytes, only %d free" % (what, nbytes, free))
 
 
-def header(buf, arena_ready=False):
+def header(buf, arena_ready=False, size=None):
     """Check the header and the CRC of a whole model file held in `buf` and (unless
-    arena_ready) that its arena can be allocated; returns the header fields (see parse)."""
-    n = len(buf)
+    arena_ready) that its arena can be allocated; returns the header fields (see parse).
+    size: the file is streamed (stream.py), buf holds its first bytes and the CRC was
+    checked while reading it."""
+    n = size or len(buf)
     _need(n >= _HDR_SIZE + 4, "file truncated: %d bytes is shorter than the header" % n)
     h = struct.unpack_from(_HDR, buf, 0)
     magic, ver, hsz, fsize, arena, nl = h[:6]
@@ -57,22 +62,23 @@ def header(buf, arena_ready=False):
     _need(hsz == _HDR_SIZE, "bad header size %d" % hsz)
     _need(fsize == n, "file size field %d != actual size %d (truncated?)" % (fsize, n))
     end = n - 4
-    want = struct.unpack_from("<I", buf, end)[0]
-    _need(crc32(memoryview(buf)[:end]) & 0xFFFFFFFF == want, "CRC mismatch: file is corrupt")
+    if size is None:
+        want = struct.unpack_from("<I", buf, end)[0]
+        _need(crc32(memoryview(buf)[:end]) & 0xFFFFFFFF == want, "CRC mismatch: file is corrupt")
     _need(1 <= nl <= MAX_LAYERS, "layer count %d out of range" % nl)
     if not arena_ready:
         check_free(arena, "activation arena")
     return h
 
 
-def parse(buf, h=None):
+def parse(buf, h=None, size=None):
     """Validate a whole model file held in `buf` (h: what header(buf) returned, if
     it was called already). Returns (header, tensors, layers):
     header = (arena_size, n_classes, names_off, norm_off),
     tensor = (dims tuple, zp, scale, arena offset, size),
     layer = [op, inputs tuple, pad p tuple or None, p tuple, scratch_off, blob_off, blob_size]."""
     magic, ver, hsz, fsize, arena, nl, ncls, norm_off, names_off, lay_off = h or header(buf)
-    end = len(buf) - 4
+    end = (size or len(buf)) - 4
     _need(norm_off == _HDR_SIZE + _TEN_SIZE * (nl + 1) and norm_off <= end, "bad tensor table / norm offset")
     tensors = [None] * (nl + 1)  # sized once: a growing list is a reallocation each time
     for t in range(nl + 1):

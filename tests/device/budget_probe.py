@@ -62,7 +62,7 @@ a0 = gc.mem_alloc()
 outcome = "ok"
 try:
     import microlearn
-    m = microlearn.load("model.mlm")
+    m = microlearn.load("model.mlm", stream=False)  # the in-heap budget (stream=None would stream what is over it)
     gc.collect()
     result("load", gc.mem_alloc() - a0)
     m.predict(xf)

@@ -47,6 +47,8 @@ LEARNING = ("learner", "learn_head", "learn_viper", "learn_py", "state")
 # The active-learning app's modules: imported by microlearn.app only (bench/app_cost.py
 # measures the whole app's heap on the boards).
 APP = ("app", "ask", "button", "led", "query", "sources")
+# Imported by load(..., stream=True) only: a model whose weights stay in the file.
+STREAMING = ("stream",)
 
 
 class BudgetError(ValueError):

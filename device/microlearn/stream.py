@@ -1,0 +1,218 @@
+# Weights that stay in the model file (load(..., stream=True)): the heap keeps the file's
+# header and tables, the small blobs and one reusable weight buffer (wbuf); each big layer's
+# blob (int8 weights, then int32 bias, multiplier, shift) is read into wbuf when the layer
+# runs, a slice of output channels at a time where it does not fit (FC and conv; a
+# depthwise blob must fit whole). Every read is checked: a short read, a read error or (with
+# verify) a CRC other than the one taken at load raises OSError, never wrong scores.
+# Needs the viper kernels: they read int32 tables from raw buffers.
+import micropython
+from array import array
+from binascii import crc32
+from micropython import const
+
+from . import modelfile as mf
+
+SMALL = const(2048)  # blobs up to this size are read into the heap at load
+FLAG = const(32)  # op | FLAG: a streamed layer (engine._run calls its run())
+_REC = const(28 + 4 * 21)  # a layer record's largest size (record, p and pad p)
+
+
+@micropython.viper
+def _place(src: ptr8, dst: ptr8, p: ptr32):
+    # p = [rows, run, stride, offset]: src's rows of run bytes to dst + offset + r * stride
+    run, stride = p[1], p[2]
+    d = p[3]
+    s = 0
+    for r in range(p[0]):
+        for i in range(run):
+            dst[d + i] = src[s + i]
+        s += run
+        d += stride
+
+
+def _need(ok, msg):
+    if not ok:
+        raise ValueError(msg)
+
+
+def open_file(path, wsize):
+    """(file, size, prefix, arena, wbuf): the file opened for the model's lifetime; the big
+    blocks first (the arena its header asks for, the weight buffer), then its header and
+    tables (prefix) read into the heap."""
+    import os
+    try:
+        size = os.stat(path)[6]
+        f = open(path, "rb")
+    except OSError:
+        raise ValueError("cannot open model file %r" % path)
+    try:
+        head = bytearray(32)
+        _need(size >= 36 and f.readinto(head) == 32, "model file %r: truncated header" % path)
+        _need(head[:4] == b"MLRN", "model file %r: bad magic (not a microlearn model)" % path)
+        nl = head[16] | head[17] << 8
+        arena = head[12] | head[13] << 8 | head[14] << 16 | head[15] << 24
+        lay_off = head[28] | head[29] << 8 | head[30] << 16 | head[31] << 24
+        n = min(size - 4, lay_off + nl * _REC) if 0 < nl <= mf.MAX_LAYERS else 36
+        mf.check_free(arena + wsize + n, "streamed model %r: arena, weight buffer (wbuf=%d) "
+                      "and tables" % (path, wsize))
+        a = bytearray(arena)
+        w = bytearray(wsize)
+        prefix = bytearray(n)
+        f.seek(0)
+        _need(f.readinto(prefix) == n, "model file %r: read error in its tables" % path)
+        return f, size, prefix, a, w
+    except BaseException:
+        f.close()
+        raise
+
+
+class Source:
+    """The open model file and the buffers every streamed layer shares."""
+
+    def __init__(self, f, path, size, wbuf, verify):
+        self.f, self.path, self.size, self.verify = f, path, size, verify
+        self.wbuf = wbuf
+        self.wm = memoryview(wbuf)
+        wsize = len(wbuf)
+        self.layers = []
+        self.tmp = None  # a chunked conv's outputs, before they go to their channels
+        crc, pos = 0, 0
+        f.seek(0)
+        while pos < size - 4:  # the whole file's CRC, as load() checks it in the heap
+            k = min(wsize, size - 4 - pos)
+            _need(f.readinto(self.wm[:k]) == k, "model file %r: short read at %d" % (path, pos))
+            crc = crc32(self.wm[:k], crc)
+            pos += k
+        _need(f.readinto(self.wm[:4]) == 4, "model file %r: no CRC" % path)
+        b = self.wbuf
+        _need(crc & 0xFFFFFFFF == b[0] | b[1] << 8 | b[2] << 16 | b[3] << 24,
+              "model file %r: CRC mismatch: file is corrupt" % path)
+
+    def blob(self, off, n):
+        """A small blob copied into the heap (at load)."""
+        mf.check_free(n, "layer blob")
+        b = bytearray(n)
+        self.f.seek(off)
+        _need(self.f.readinto(b) == n, "model file %r: short read at %d" % (self.path, off))
+        return memoryview(b)
+
+    def ready(self):
+        """After every layer is planned: the shared output buffer, then each layer's views."""
+        need = 0
+        for L in self.layers:
+            need = max(need, L.tmp_need)
+        if need:
+            mf.check_free(need, "chunked conv outputs")
+            self.tmp = bytearray(need)
+        for L in self.layers:
+            L.bind()
+
+    def bytes_per_run(self):
+        return sum(L.bytes for L in self.layers)
+
+    def close(self):
+        self.f.close()
+
+
+class Streamed:
+    """One FC / conv / depthwise layer whose blob is read when it runs."""
+
+    def __init__(self, src, i, op, b_off, nw, n, per, rows, call):
+        # per: weight bytes of one output channel; rows: output pixels; call: (kernel, x,
+        # out, p, pad or None) as the in-heap step holds them
+        self.src, self.i, self.op, self.b_off, self.nw, self.n, self.per = src, i, op, b_off, nw, n, per
+        self.call, self.rows = call, rows
+        B = len(src.wbuf)
+        blob = ((nw + 3) & ~3) + 12 * n
+        nb = n
+        if blob > B:
+            _need(op != mf.DW, "layer %d (DEPTHWISE_CONV_2D): its %d-byte blob must fit the "
+                               "weight buffer (wbuf=%d)" % (i, blob, B))
+            nb = B // (per + 12)
+            while nb and ((nb * per + 3) & ~3) + 12 * nb > B:
+                nb -= 1
+            _need(nb > 0, "wbuf=%d is too small: layer %d (%s) needs %d bytes for one output "
+                          "channel" % (B, i, mf.NAMES[op], ((per + 3) & ~3) + 12))
+        self.nb = nb
+        self.chunks = (n + nb - 1) // nb
+        self.last = n - (self.chunks - 1) * nb
+        self.tmp_need = rows * nb if self.chunks > 1 and op == mf.CONV else 0
+        self.bytes = blob
+        src.layers.append(self)
+
+    def _views(self, k):
+        w = self.src.wm
+        o = (k * self.per + 3) & ~3
+        return (w[:k * self.per], w[o:o + 4 * k], w[o + 4 * k:o + 8 * k], w[o + 8 * k:o + 12 * k])
+
+    def bind(self):
+        fn, x, out, pa, pad = self.call
+        self.v = (self._views(self.nb), self._views(self.last))
+        self.whole = self.src.wm[:((self.nw + 3) & ~3) + 12 * self.n]
+        self.pa = (pa, pa)
+        if self.chunks > 1:
+            full, last = array("i", pa), array("i", pa)
+            k = 1 if self.op == mf.FC else 5  # p's count of output channels
+            full[k], last[k] = self.nb, self.last
+            self.pa = (full, last)
+            if self.op == mf.FC:  # a chunk's outputs are a slice of out
+                self.outs = [out[c * self.nb:c * self.nb + (self.nb if c < self.chunks - 1 else self.last)]
+                             for c in range(self.chunks)]
+            else:  # to tmp, then to every pixel's slice of out
+                t = memoryview(self.src.tmp)
+                self.tv = (t[:self.rows * self.nb], t[:self.rows * self.last])
+                self.pl = (array("i", [self.rows, self.nb, self.n, 0]),
+                           array("i", [self.rows, self.last, self.n, 0]))
+        self.crc = self._load(None) if self.src.verify else 0
+
+    def _read(self, view, off, crc):
+        f = self.src.f
+        try:
+            f.seek(off)
+            got = f.readinto(view)
+        except OSError as e:
+            raise OSError("model file %r: reading layer %d: %s" % (self.src.path, self.i, e))
+        if got != len(view):
+            raise OSError("model file %r: layer %d: read %d of %d bytes (changed since load?)"
+                          % (self.src.path, self.i, got or 0, len(view)))
+        return crc32(view, crc) if self.src.verify else 0
+
+    def _chunk(self, c, crc):
+        """Chunk c into wbuf: its weights, then its slices of bias, mult and shift."""
+        if self.chunks == 1:
+            return self._read(self.whole, self.b_off, crc)
+        v = self.v[1] if c == self.chunks - 1 else self.v[0]
+        o0 = c * self.nb
+        t = self.b_off + ((self.nw + 3) & ~3) + 4 * o0  # this chunk's bias
+        crc = self._read(v[0], self.b_off + o0 * self.per, crc)
+        crc = self._read(v[1], t, crc)
+        crc = self._read(v[2], t + 4 * self.n, crc)
+        return self._read(v[3], t + 8 * self.n, crc)
+
+    def _load(self, run):
+        """Read every chunk (and run the kernel on it, if run); the CRC of what was read."""
+        crc = 0
+        fn, x, out, pa, pad = self.call
+        if run and pad:
+            pad[0](pad[1], x, pad[2])
+        for c in range(self.chunks):
+            crc = self._chunk(c, crc)
+            if not run:
+                continue
+            j = 1 if c == self.chunks - 1 else 0
+            v = self.v[j]
+            if self.chunks == 1:
+                fn(x, v[0], v[1], v[2], v[3], out, pa)
+            elif self.op == mf.FC:
+                fn(x, v[0], v[1], v[2], v[3], self.outs[c], self.pa[j])
+            else:
+                fn(x, v[0], v[1], v[2], v[3], self.tv[j], self.pa[j])
+                pl = self.pl[j]
+                pl[3] = c * self.nb
+                _place(self.tv[j], out, pl)
+        return crc
+
+    def run(self):
+        if self._load(True) != self.crc:
+            raise OSError("model file %r changed since load (layer %d's weights differ)"
+                          % (self.src.path, self.i))
