@@ -60,7 +60,7 @@ class Model:
             if self.name is None:
                 raise TypeError("stream=True reads the weights from the file: give its path")
             from . import stream as st
-            f, size, buf, arena, wbuf = st.open_file(src, stream[0])
+            f, size, buf, arena, wbuf, kept = st.open_file(src, stream[0])
             self._src = st.Source(f, src, size, wbuf, stream[1])
             wbuf = None
         elif file is not None:
@@ -82,13 +82,18 @@ class Model:
         n = d[0] * d[1] * d[2]
         # (a big input's on first use: 96x96 would take 36 KB the arena needs now)
         self._xf = array("f", range(n)) if n <= min(h[4], 1024) else None
+        parsed = None
+        if self._src is not None:  # the blobs kept in the heap in one block, before any code
+            parsed = mf.parse(buf, h, size)
+            self._src.keep(parsed[2], kept)
+            kept = None
         if k is None:
             k = _kernels()
         elif isinstance(k, str):  # "best", "viper" (kernels.named)
             k = _kernels().named(k)
         self._k = k
         self._out_lut = array("f", range(256))  # filled below
-        hdr, tensors, layers = mf.parse(buf, h, size)
+        hdr, tensors, layers = parsed or mf.parse(buf, h, size)
         self.arena_size, ncls, names_off, norm_off = hdr
         am = memoryview(self.arena)
         fm = memoryview(buf)
@@ -115,8 +120,9 @@ class Model:
             pos += 1 + buf[pos]
         raw = getattr(k, "RAW", False)
         self._steps = [None] * len(layers)
+        every = 1 if self._src is not None else 16  # streamed: steps packed low (no code after)
         for i in range(len(layers)):
-            if i & 15 == 15:
+            if i % every == every - 1:
                 gc.collect()
             self._steps[i] = self._step(i, layers[i], fm, am, raw)
         if self._src is not None:
@@ -141,10 +147,10 @@ class Model:
         out = self._tv[i + 1]
         pa = array("i", p)
         if self._src is not None and b_size:
-            r = self._streamed(i, L, k, x, out, pa, am, raw)
-            if r is not None:
-                return r
-            fm, b_off = self._src.blob(b_off, b_size), 0  # a small blob: into the heap
+            fm = self._src.kept[i]
+            if fm is None:
+                return self._streamed(i, L, k, x, out, pa, am, raw)
+            b_off = 0
         if op in (mf.FC, mf.CONV, mf.DW):
             if op == mf.FC:
                 nw, n = p[0] * p[1], p[1]
@@ -159,7 +165,7 @@ class Model:
             fn = (k.fc if op == mf.FC else (k.conv if op == mf.CONV else k.dwconv))
             if pp:
                 scratch = am[s_off:s_off + pp[5] * pp[6] * pp[2]]
-                return (op, fn, scratch) + args + (k.pad, x, array("i", pp))
+                return (op, fn, scratch) + args + (self._padfn(k, ins, s_off), x, array("i", pp))
             return (op, fn, x) + args
         if op == mf.AVGPOOL:
             return (op, k.avgpool, x, out, pa)
@@ -178,14 +184,9 @@ class Model:
         return (op, None)  # RESHAPE: the output aliases the input
 
     def _streamed(self, i, L, k, x, out, pa, am, raw):
-        """A step reading its weights from the file as it runs (stream.Streamed), or None
-        for a blob kept in the heap: small ones, and the classifier head (the Learner's)."""
+        """A step reading its weights from the file as it runs (stream.Streamed)."""
         from . import stream as st
         op, ins, pp, p, s_off, b_off, b_size = L
-        n = len(self.layers)
-        if op not in (mf.FC, mf.CONV, mf.DW) or b_size <= st.SMALL or (
-                op == mf.FC and i == n - 2 and self.layers[n - 1][0] == mf.SOFTMAX):
-            return None
         if not raw:
             raise ValueError("streamed weights need the viper kernels (kernels=%r reads int32 "
                              "tables as arrays)" % getattr(k, "__name__", "plain"))
@@ -195,12 +196,21 @@ class Model:
             per = p[6] * p[7] * p[2]
             nw, n, rows, fn = p[5] * per, p[5], p[3] * p[4], k.conv
         else:
-            nw, n, per, rows, fn = p[6] * p[7] * p[2] * p[5], p[2] * p[5], 0, 0, k.dwconv
+            # (kh, kw, c * m): not a channel's bytes in a row, but n * per of them in all
+            nw, n, per, rows, fn = p[6] * p[7] * p[2] * p[5], p[2] * p[5], p[6] * p[7], 0, k.dwconv
         pad = None
         if pp:
-            x, pad = am[s_off:s_off + pp[5] * pp[6] * pp[2]], (k.pad, x, array("i", pp))
+            pad = (self._padfn(k, ins, s_off), x, array("i", pp))
+            x = am[s_off:s_off + pp[5] * pp[6] * pp[2]]
         s = st.Streamed(self._src, i, op, b_off, nw, n, per, rows, (fn, x, out, pa, pad))
         return (op | st.FLAG, s)
+
+    def _padfn(self, k, ins, s_off):
+        """pad, or pad_inplace where the arena plan put the padded copy over the input (an
+        input no later layer reads: docs/format.md, "Arena")."""
+        if s_off == self.tensors[ins[0]][3]:
+            return getattr(k, "pad_inplace", None) or _twin_pad_inplace()
+        return k.pad
 
     def close(self):
         """Close the model file a streamed model reads its weights from."""
@@ -371,6 +381,11 @@ class Model:
         return "<Model %s: input %s, %d classes, arena %d bytes>" % (
             repr(self.name) if self.name else "from bytes", self.input_shape,
             len(self.class_names) or self.tensors[-1][4], self.arena_size)
+
+
+def _twin_pad_inplace():  # kernel sets without one (tests): the plain twin
+    from .kernels_py_pool import pad_inplace
+    return pad_inplace
 
 
 def _kernels():

@@ -86,6 +86,8 @@ elif W32:
 else:
     conv, dwconv = _impl.conv, _impl.dwconv
 pad = _thumb.pad if THUMB else _pool.pad
+# where the arena plan lays a padding layer's copy over its input (no later layer reads it)
+pad_inplace = _thumb.pad_inplace if THUMB else _pool.pad_inplace
 avgpool = _pool.avgpool
 maxpool = _pool.maxpool
 mean = _pool.mean
@@ -106,8 +108,8 @@ def named(name):
         raise ValueError("unknown kernel set %r; known: best, viper, plain" % (name,))
     s = _Set()
     g = globals()
-    for k in ("dot_i8", "avgpool", "maxpool", "mean", "add", "softmax", "quantize", "RAW",
-              "RAW_SOFTMAX", "NATIVE"):
+    for k in ("dot_i8", "avgpool", "maxpool", "mean", "add", "softmax", "quantize", "pad_inplace",
+              "RAW", "RAW_SOFTMAX", "NATIVE"):
         setattr(s, k, g[k])
     s.fc, s.conv, s.dwconv, s.pad, s.THUMB = _impl.fc, _impl.conv, _impl.dwconv, _pool.pad, False
     if name == "viper" and W32:
@@ -118,7 +120,7 @@ def named(name):
         from .quantize import quantize as qz
         for k in ("dot_i8", "fc", "conv", "dwconv"):
             setattr(s, k, getattr(kp, k))
-        for k in ("pad", "avgpool", "maxpool", "mean", "add"):
+        for k in ("pad", "pad_inplace", "avgpool", "maxpool", "mean", "add"):
             setattr(s, k, getattr(kpp, k))
         s.softmax, s.quantize, s.RAW, s.RAW_SOFTMAX, s.NATIVE = sm, qz, False, False, False
     return s

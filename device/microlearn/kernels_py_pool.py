@@ -15,6 +15,29 @@ def pad(x, out, p):
             out[d + k] = x[s + k]
 
 
+def pad_inplace(x, out, p):
+    # pad's result where out starts at x's first byte and x is not read after: the rows
+    # move last first (each to a higher address), then the border is filled
+    h, w, c, top, left, ph, pw, fill = p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]
+    f = fill & 0xFF
+    rowx, rowo = w * c, pw * c
+    for y in range(h - 1, -1, -1):
+        d = (y + top) * rowo + left * c
+        s = y * rowx
+        for k in range(rowx - 1, -1, -1):
+            out[d + k] = out[s + k]
+    for i in range(top * rowo):
+        out[i] = f
+    for y in range(top, top + h):
+        b = y * rowo
+        for i in range(left * c):
+            out[b + i] = f
+        for i in range((left + w) * c, rowo):
+            out[b + i] = f
+    for i in range((top + h) * rowo, ph * rowo):
+        out[i] = f
+
+
 def _pool(x, out, p, avg):
     # p = [h, w, c, oh, ow, fh, fw, sh, sw, pad_top, pad_left, act_min, act_max]
     h, w, c, oh, ow, fh, fw, sh, sw, pt, pl, lo, hi = [p[i] for i in range(13)]

@@ -1377,3 +1377,78 @@ def pad(x, out, p: ptr32):
     t[4] = rowo
     t[5] = d
     _pad32(x, out, _PADC)
+
+
+@micropython.asm_thumb
+def _pad32i(r0, r1):
+    # pad_inplace on words: r0 = the buffer (x at its start), r1 = _PADI: rows, row bytes in
+    # and out, row 0's offset out, fill word, bytes out; every offset 4-aligned, rows > 0
+    ldr(r2, [r1, 0])
+    ldr(r3, [r1, 4])
+    ldr(r4, [r1, 8])
+    sub(r6, r2, 1)
+    mov(r7, r6)
+    mul(r7, r3)
+    add(r7, r7, r0)  # the last row in
+    mul(r6, r4)
+    ldr(r5, [r1, 12])
+    add(r6, r6, r5)
+    add(r6, r6, r0)  # the last row out (at a higher address: copied last word first)
+    label(ROW)
+    mov(r5, r3)
+    label(WORD)
+    sub(r5, 4)
+    data(2, 0x5978)  # ldr r0, [r7, r5]
+    data(2, 0x5170)  # str r0, [r6, r5]
+    bne(WORD)
+    sub(r7, r7, r3)
+    sub(r6, r6, r4)
+    sub(r2, 1)
+    bne(ROW)
+    add(r0, r7, r3)  # the buffer again
+    # the border: h + 1 runs, [0, row 0 out), then from each row's end to the next row
+    ldr(r2, [r1, 16])
+    mov(r5, 0)
+    ldr(r6, [r1, 12])
+    ldr(r7, [r1, 0])
+    label(RUN)
+    cmp(r5, r6)
+    bge(RUNEND)
+    data(2, 0x5142)  # str r2, [r0, r5]
+    add(r5, 4)
+    b(RUN)
+    label(RUNEND)
+    sub(r7, 1)
+    blt(END)
+    add(r5, r6, r3)
+    add(r6, r6, r4)
+    cmp(r7, 0)
+    bne(RUN)
+    ldr(r6, [r1, 20])  # after the last row: to the end
+    b(RUN)
+    label(END)
+
+
+_PADI = bytearray(24)
+
+
+@micropython.viper
+def pad_inplace(x, out, p: ptr32):
+    # kernels_viper_pool.pad_inplace's arguments and result; words where aligned
+    c = p[2]
+    rowx = p[1] * c
+    rowo = p[6] * c
+    d = p[3] * rowo + p[4] * c
+    if p[0] <= 0 or rowx <= 0 or ((int(ptr8(out)) | rowx | rowo | d) & 3) != 0:
+        _kvp.pad_inplace(x, out, p)
+        return
+    f = p[7] & 0xFF
+    f = f | (f << 8)
+    t = ptr32(_PADI)
+    t[0] = p[0]
+    t[1] = rowx
+    t[2] = rowo
+    t[3] = d
+    t[4] = f | (f << 16)
+    t[5] = p[5] * rowo
+    _pad32i(out, _PADI)

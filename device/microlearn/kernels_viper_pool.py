@@ -49,6 +49,64 @@ def pad(x: ptr8, out: ptr8, p: ptr32):
 
 
 @micropython.viper
+def pad_inplace(x: ptr8, out: ptr8, p: ptr32):
+    # pad's result where out starts at x's first byte and x is not read after: rows move
+    # last first (each to a higher address, its bytes last first), then the border is
+    # filled; words where rows and the offset are 4-aligned
+    h = p[0]
+    c = p[2]
+    rowx = p[1] * c
+    rowo = p[6] * c
+    lb = p[4] * c  # left border bytes
+    rb = rowo - rowx - lb
+    f = p[7] & 0xFF
+    top = p[3] * rowo
+    end = p[5] * rowo
+    w = 1
+    if ((int(out) | rowx | rowo | lb) & 3) == 0:
+        w = 4
+        f = f | (f << 8)
+        f = f | (f << 16)
+    o32 = ptr32(out)
+    y = h - 1
+    while y >= 0:  # rows, last first
+        s = y * rowx
+        d = top + y * rowo + lb
+        k = rowx - w
+        if w == 4:
+            s = s >> 2
+            d = d >> 2
+            k = k >> 2
+            while k >= 0:
+                o32[d + k] = o32[s + k]
+                k -= 1
+        else:
+            while k >= 0:
+                out[d + k] = out[s + k]
+                k -= 1
+        y -= 1
+    # the border in h + 1 runs: the rows above and row 0's left; then from each row's right
+    # to the next row's left (after the last row: to the end)
+    for y in range(h + 1):
+        if y == 0:
+            i = 0
+            e = top + lb
+        else:
+            i = top + (y - 1) * rowo + lb + rowx
+            e = i + rb + lb if y < h else end
+        if w == 4:
+            i = i >> 2
+            e = e >> 2
+            while i < e:
+                o32[i] = f
+                i += 1
+        else:
+            while i < e:
+                out[i] = f
+                i += 1
+
+
+@micropython.viper
 def avgpool(x: ptr8, out: ptr8, p: ptr32):
     # p = [h, w, c, oh, ow, fh, fw, sh, sw, pad_top, pad_left, act_min, act_max];
     # TFLM: average of the in-image cells, rounded half away from zero.

@@ -220,5 +220,8 @@ def _check_lifetimes(tensors, layers):
             if (lst[a] < first[b] or lst[b] < first[a] or key[a] == key[b]
                     or off[a] + size[a] <= off[b] or off[b] + size[b] <= off[a]):
                 continue
+            if key[a] < 0 and off[a] == off[b] and key[b] == root[layers[-1 - key[a]][1][0]] \
+                    and lst[b] == -1 - key[a]:
+                continue  # a padded copy over its own input, which no later layer reads
             raise ValueError("arena plan: buffers at %d and %d overlap while both are alive"
                              % (off[a], off[b]))

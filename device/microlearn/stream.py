@@ -12,7 +12,7 @@ from micropython import const
 
 from . import modelfile as mf
 
-SMALL = const(2048)  # blobs up to this size are read into the heap at load
+SMALL = const(512)  # blobs up to this size are read into the heap at load
 FLAG = const(32)  # op | FLAG: a streamed layer (engine._run calls its run())
 _REC = const(28 + 4 * 21)  # a layer record's largest size (record, p and pad p)
 
@@ -35,10 +35,40 @@ def _need(ok, msg):
         raise ValueError(msg)
 
 
+def _a4(n):
+    return (n + 3) & ~3
+
+
+def _kept(buf, nl, pos):
+    """Bytes of the blobs that stay in the heap (keep() says which), from the layer table."""
+    total = 0
+    ops = [0] * nl
+    sizes = [0] * nl
+    for i in range(nl):
+        _need(pos + 28 <= len(buf), "layer %d: record runs past the tables" % i)
+        ops[i] = buf[pos]
+        sizes[i] = int.from_bytes(buf[pos + 20:pos + 24], "little")
+        pos += 28 + 4 * (buf[pos + 2] + buf[pos + 3])
+    head = _head(ops)
+    for i in range(nl):
+        if _keeps(ops[i], sizes[i], i == head):
+            total += _a4(sizes[i])
+    return total
+
+
+def _head(ops):
+    n = len(ops)
+    return n - 2 if n >= 2 and ops[n - 1] == mf.SOFTMAX and ops[n - 2] == mf.FC else -1
+
+
+def _keeps(op, b_size, head):
+    return b_size and (op not in (mf.FC, mf.CONV, mf.DW) or b_size <= SMALL or head)
+
+
 def open_file(path, wsize):
-    """(file, size, prefix, arena, wbuf): the file opened for the model's lifetime; the big
-    blocks first (the arena its header asks for, the weight buffer), then its header and
-    tables (prefix) read into the heap."""
+    """(file, size, prefix, arena, wbuf, kept): the file opened for the model's lifetime; its
+    header and tables (prefix), the arena, the weight buffer and the blobs kept in the heap
+    as views of one block (one big allocation: the heap may hold no two)."""
     import os
     try:
         size = os.stat(path)[6]
@@ -50,17 +80,27 @@ def open_file(path, wsize):
         _need(size >= 36 and f.readinto(head) == 32, "model file %r: truncated header" % path)
         _need(head[:4] == b"MLRN", "model file %r: bad magic (not a microlearn model)" % path)
         nl = head[16] | head[17] << 8
-        arena = head[12] | head[13] << 8 | head[14] << 16 | head[15] << 24
-        lay_off = head[28] | head[29] << 8 | head[30] << 16 | head[31] << 24
-        n = min(size - 4, lay_off + nl * _REC) if 0 < nl <= mf.MAX_LAYERS else 36
-        mf.check_free(arena + wsize + n, "streamed model %r: arena, weight buffer (wbuf=%d) "
-                      "and tables" % (path, wsize))
-        a = bytearray(arena)
-        w = bytearray(wsize)
-        prefix = bytearray(n)
+        _need(0 < nl <= mf.MAX_LAYERS, "model file %r: layer count %d out of range" % (path, nl))
+        arena = _a4(int.from_bytes(head[12:16], "little"))
+        lay_off = int.from_bytes(head[28:32], "little")
+        n = _a4(min(size - 4, lay_off + nl * _REC))
+        mf.check_free(n, "model file %r: its tables" % path)
+        tmp = bytearray(n)
         f.seek(0)
-        _need(f.readinto(prefix) == n, "model file %r: read error in its tables" % path)
-        return f, size, prefix, a, w
+        _need(f.readinto(tmp) == n, "model file %r: read error in its tables" % path)
+        kept = _kept(tmp, nl, lay_off)
+        wsize = _a4(wsize)
+        total = arena + wsize + kept + n
+        mf.check_free(total, "streamed model %r: arena, weight buffer (wbuf=%d), kept blobs and "
+                      "tables" % (path, wsize))
+        tmp2 = tmp
+        tmp = None
+        block = memoryview(bytearray(total))
+        prefix = block[arena + wsize + kept:]
+        prefix[:] = tmp2
+        tmp2 = None
+        return (f, size, prefix, block[:arena], block[arena:arena + wsize],
+                block[arena + wsize:arena + wsize + kept])
     except BaseException:
         f.close()
         raise
@@ -88,13 +128,24 @@ class Source:
         _need(crc & 0xFFFFFFFF == b[0] | b[1] << 8 | b[2] << 16 | b[3] << 24,
               "model file %r: CRC mismatch: file is corrupt" % path)
 
-    def blob(self, off, n):
-        """A small blob copied into the heap (at load)."""
-        mf.check_free(n, "layer blob")
-        b = bytearray(n)
-        self.f.seek(off)
-        _need(self.f.readinto(b) == n, "model file %r: short read at %d" % (self.path, off))
-        return memoryview(b)
+    def keep(self, layers, block):
+        """Read the blobs that stay in the heap into block (kept[i]: a view, or None for a
+        streamed layer or one without a blob): the small ones, the softmax's table and the
+        classifier head (the last FC before the softmax: a Learner trains it)."""
+        n = len(layers)
+        ops = [L[0] for L in layers]
+        head = _head(ops)
+        self.kept = [None] * n
+        pos = 0
+        for i in range(n):
+            op, b_off, b_size = layers[i][0], layers[i][5], layers[i][6]
+            if _keeps(op, b_size, i == head):
+                _need(pos + b_size <= len(block), "layer %d: kept blobs disagree with the tables" % i)
+                v = block[pos:pos + b_size]
+                self.f.seek(b_off)
+                _need(self.f.readinto(v) == b_size, "model file %r: short read at %d" % (self.path, b_off))
+                self.kept[i] = v
+                pos += _a4(b_size)
 
     def ready(self):
         """After every layer is planned: the shared output buffer, then each layer's views."""

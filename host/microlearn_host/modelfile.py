@@ -126,7 +126,9 @@ def arena_plan(qmodel, params=None, extra=None):
     """Greedy-by-size offset planning of all activation buffers.
 
     Buffers: tensor 0 (the input), one output per layer, one padded-input
-    scratch per padding conv/dw layer. A RESHAPE output aliases its input.
+    scratch per padding conv/dw layer. A RESHAPE output aliases its input. A
+    padding layer whose input is read by no later layer pads in place: its scratch
+    starts at the input's offset (the input's buffer grows to the padded size).
     Returns (arena_size, tensor_offsets, scratch_offsets) with offsets 4-aligned.
     """
     params = prepare(qmodel) if params is None else params
@@ -148,8 +150,17 @@ def arena_plan(qmodel, params=None, extra=None):
         r = root[t]
         b = bufs.setdefault(('t', r), [sizes[r], start[r], end[r]])
         b[2] = max(b[2], end[t])
+    inplace = {}  # padding layer -> its input's buffer, which the padded copy then overlays
     for i, sz in (extra or {}).items():
-        bufs[('s', i)] = [sz, i, i]
+        r = root[qmodel.layers[i].inputs[0]]
+        if bufs[('t', r)][2] == i:
+            # the input is not read after layer i: pad in place (rows moved last first, then
+            # the border filled), the buffer grown to the padded size for its whole life
+            b = bufs[('t', r)]
+            b[0] = max(b[0], sz)
+            inplace[i] = ('t', r)
+        else:
+            bufs[('s', i)] = [sz, i, i]
     order = sorted(bufs, key=lambda k: (-bufs[k][0], bufs[k][1], k))
     placed = []    # (offset, size, start, end)
     off = {}
@@ -166,7 +177,7 @@ def arena_plan(qmodel, params=None, extra=None):
         placed.append((best, size, s0, e0))
     arena = max([_align4(o + sz) for o, sz, _, _ in placed] + [4])
     t_off = [off[('t', root[t])] for t in range(n + 1)]
-    s_off = {i: off[('s', i)] for i in (extra or {})}
+    s_off = {i: off[inplace.get(i, ('s', i))] for i in (extra or {})}
     return arena, t_off, s_off
 
 

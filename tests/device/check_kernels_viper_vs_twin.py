@@ -29,7 +29,8 @@ except (SyntaxError, NameError, AttributeError):
 if ASM:  # then the engine must have picked them
     check("thumb kernels selected", kernels.THUMB, "asm_thumb exists, kernels.THUMB is False")
     from microlearn import kernels_thumb as kt  # noqa: E402
-    for f, t in ((kv.fc, kt.fc), (kv.conv, kt.conv), (kv.dwconv, kt.dwconv), (kvp.pad, kt.pad)):
+    for f, t in ((kv.fc, kt.fc), (kv.conv, kt.conv), (kv.dwconv, kt.dwconv), (kvp.pad, kt.pad),
+                 (kvp.pad_inplace, kt.pad_inplace)):
         ALSO[f] = ALSO.get(f, []) + [("thumb", t)]
 result("thumb", ASM)
 result("w32", kernels.W32)
@@ -291,11 +292,25 @@ if ASM:
 # --- pad, pooling, mean, add -------------------------------------------------
 for case in range(20):
     h, w, c = rint(1, 6), rint(1, 6), rint(1, 3) << (2 * (case & 1))  # odd cases: c % 4 == 0
+    # (pad in place on words where c % 4 == 0)
     x = rbytes(h * w * c)
     top, left = rint(0, 2), rint(0, 2)
     ph, pw = h + top + rint(0, 2), w + left + rint(0, 2)
     p = array('i', [h, w, c, top, left, ph, pw, rint(-128, 127)])
     run2("pad", case, kvp.pad, kpp.pad, (x,), ph * pw * c, p)
+    # in place: the padded copy over x (x at the buffer's start, other bytes after it), as
+    # the arena plan lays out a padding layer whose input no later layer reads
+    n = ph * pw * c
+    ref = bytearray(n)
+    kpp.pad(x, ref, p)
+    for name, f in [("", kvp.pad_inplace)] + ALSO.get(kvp.pad_inplace, []):
+        bv, bp = bytearray(n), bytearray(n)
+        for i in range(n):
+            bv[i] = bp[i] = (x[i] if i < len(x) else rnd() & 0xFF)
+        compare((name + " pad in place").strip(), case, f, kpp.pad_inplace,
+                (memoryview(bv)[:len(x)], bv, p), (memoryview(bp)[:len(x)], bp, p), bv, bp)
+        if bp != ref and len(bad) < 5:
+            bad.append("pad in place case %d: the twin differs from pad" % case)
     fh, fw, sh, sw = rint(1, 3), rint(1, 3), rint(1, 3), rint(1, 3)
     pt, pl = rint(0, fh - 1), rint(0, fw - 1)  # every window keeps >= 1 in-image cell
     oh, ow = (h + pt - 1) // sh + 1, (w + pl - 1) // sw + 1

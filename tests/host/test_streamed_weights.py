@@ -14,10 +14,18 @@ from microlearn_host.bench.models import mlp
 from microlearn_host.quant import prepare, randmodel, reference
 from microlearn_host.tflite import oracle, writer
 
-# weight buffers: the default, one that splits the big layers into many chunks, and one
-# that makes even small layers stream in pieces (per model: each must hold one output
-# channel and every depthwise blob)
-WBUFS = {"person_detect": [8192, 5120], "resnet8": [16384, 2560], "autoencoder": [16384, 1536]}
+# (model, target, weight buffer, error cases), one buffer a boot: the default, and buffers that
+# split the big layers into many chunks (each must hold one output channel and every depthwise
+# blob: the person detector's largest is 5376 bytes). One a boot: after a run, a stale pointer
+# on the C stack can keep a closed model's block from the collector (seen on unix32 and m0).
+# Person detection does not fit the emulated RP2040 yet: its arena (57 KB), weight buffer
+# and tables leave the kernels' code (43 KB) without the 4 KB block its largest routine needs
+# (the QEMU board's harness takes 12 KB that a real board keeps).
+CASES = [("autoencoder", "unix32", 16384, True), ("autoencoder", "unix32", 1536, False),
+         ("autoencoder", "m0", 16384, True), ("autoencoder", "m0", 1536, False),
+         ("resnet8", "unix32", 16384, False), ("resnet8", "unix32", 2560, False),
+         ("resnet8", "m0", 4096, False), ("resnet8", "m0", 2560, False),
+         ("person_detect", "unix32", 8192, False), ("person_detect", "unix32", 5376, False)]
 
 
 def _case(name):
@@ -33,16 +41,11 @@ def _case(name):
     return qm, np.asarray(x, np.int8).tobytes(), crcs
 
 
-# (model, target); person detection's 94 KB arena and ResNet-8's 68 KB leave no room for the
-# kernels' code on m0 yet: the arena plan's padded copies are the next step (issue #11)
-CASES = [("autoencoder", "unix32"), ("autoencoder", "m0"), ("resnet8", "unix32")]
-
-
-@pytest.mark.parametrize("name,target", CASES)
-def test_streamed_model_is_exact(target, name, run_device):
+@pytest.mark.parametrize("name,target,wbuf,errors", CASES)
+def test_streamed_model_is_exact(name, target, wbuf, errors, run_device):
     qm, x, crcs = _case(name)
     data = modelfile.write(qm)
-    cfg = {"wbufs": WBUFS[name], "errors": name == "autoencoder"}
+    cfg = {"wbufs": [wbuf], "errors": errors}
     files = {"model.mlm": data, "x.bin": x, "ref.bin": crcs, "cfg.json": json.dumps(cfg).encode()}
     if cfg["errors"]:  # a small model to spoil: three copies of it fit the boards' RAM disks
         files["e.mlm"] = modelfile.write(mlp(sizes=(256, 48, 10)))

@@ -41,7 +41,7 @@ W32_ONLY = ("kernels_viper32", "kernels_viper_pair", "pairs_viper")
 # windows), bytes with their object headers. kernels_thumb's packed-pair buffer is 2 KB here:
 # kernels.py makes it 4 KB only when >= 72 KB of heap are free at its import.
 MODULE_BUFFERS = {"kernels_viper32": 1024 + 16, "kernels_viper_pair": 512 + 2048 + 32,
-                  "kernels_thumb": 2048 + 644 + 24 + 20 + 80 + 12 + 6 * 16}
+                  "kernels_thumb": 2048 + 644 + 24 + 24 + 20 + 80 + 12 + 7 * 16}
 TWINS = ("kernels_py", "kernels_py_pool", "softmax", "quantize", "learn_py")
 LEARNING = ("learner", "learn_head", "learn_viper", "learn_py", "state")
 # The active-learning app's modules: imported by microlearn.app only (bench/app_cost.py
