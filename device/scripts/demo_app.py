@@ -88,7 +88,7 @@ for name in ("w8", "wm", "bias", "bm"):
         print("@h", name, hexlify(mv[i:i + 64]).decode())
 res = {"learned": [v for p in log for v in p], "presses": presses, "run": elapsed(t0),
        "questions": app.budget.asked, "samples": app.samples, "unit": UNIT, "names": lrn.names}
-app = q = src = None
+app = q = src = ys = log = None  # the state file needs blocks for its save
 gc.collect()
 lrn.path = "learned.bin"
 lrn.save()
