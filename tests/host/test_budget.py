@@ -57,3 +57,29 @@ def test_every_device_module_is_budgeted_or_excluded():
     assert names - known == set(), "unclassified device modules: %s" % sorted(names - known)
     assert not set(budget.INFERENCE) & (set(budget.TWINS) | set(budget.LEARNING) |
                                         set(budget.APP))
+
+
+def test_export_reports_streamed_when_the_heap_cannot_hold_the_file():
+    from microlearn_host.board import budget_stream
+    mlm = modelfile.write(_fc_model(400, 400))  # 160 KB of weights: over the RP2040's heap
+    lines = budget_stream.report(mlm, "rp2040")
+    assert lines[0].startswith("does not fit rp2040 in the heap"), lines
+    m = re.match(r"fits rp2040 streamed \(load\(path, stream=True\), wbuf=16384\): (\d+) of 194560 "
+                 r"heap bytes \((.*)\); reads (\d+) bytes from the file per inference$", lines[1])
+    assert m, lines
+    s = budget_stream.need(mlm, "armv6m", 16384)
+    assert int(m.group(1)) == s["total"] == sum(int(p.split()[1]) for p in m.group(2).split(" + "))
+    assert int(m.group(3)) == s["read"] == 400 * 400 + 12 * 400  # the one FC's whole blob
+    assert s["wbuf"] == 16384 and s["kept"] == 0
+
+
+def test_streamed_refusals_name_the_layer_and_the_bytes():
+    from microlearn_host.board import budget_stream
+    mlm = modelfile.write(_fc_model(5000, 4))
+    with pytest.raises(ValueError, match=r"wbuf=1024 is too small: layer 0 \(FULLY_CONNECTED\) "
+                                         r"needs 5012 bytes for one output channel"):
+        budget_stream.need(mlm, "armv6m", 1024)
+    small = modelfile.write(_fc_model(64, 10))  # fits in the heap: the streamed figure is extra
+    lines = budget_stream.report(small, "esp32")
+    assert lines[0].startswith("fits esp32:") and len(lines) == 2, lines
+    assert lines[1].endswith("and read %d bytes per inference" % (64 * 10 + 12 * 10)), lines

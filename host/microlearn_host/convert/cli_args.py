@@ -78,7 +78,9 @@ def export(s):
     s.add_argument("--format", choices=("tflite", "mlm"),
                    help="must agree with --out's extension (default: from the extension)")
     s.add_argument("--dataset", choices=NAMES, help="calibration data for a float model")
-    s.add_argument("--board", help="with .mlm: refuse a model that does not fit this board's heap")
+    s.add_argument("--board", help="with .mlm: say whether it fits this board's heap, whole or with "
+                   "its weights streamed from the file (and the bytes read per inference); "
+                   "refuse it if neither")
     _quant_opts(s)
 
 

@@ -157,11 +157,11 @@ def cmd_export(args):
         data = qio.tflite_bytes(qm)
     else:
         from .. import modelfile
-        from ..board import budget
         data = modelfile.write(qm)
-        if args.board:
-            n = budget.check(data, args.board)
-            print(budget.fits_line(args.board, n))
+        if args.board:  # in the heap, else streamed (docs/streaming.md), else BudgetError
+            from ..board import budget_stream
+            for line in budget_stream.report(data, args.board):
+                print(line)
     qio.atomic_write_bytes(args.out, data)
     print(f"{fmt}: {len(data)} bytes -> {args.out}")
     return 0

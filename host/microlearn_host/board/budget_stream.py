@@ -1,0 +1,100 @@
+"""What a streamed model (load(path, stream=True), device/microlearn/stream.py) needs of a
+board's heap, and what it reads from the file per inference: the host side of
+docs/streaming.md for `export --board`. It mirrors stream.py's rules (which blobs stay in the
+heap, how a layer is split into chunks of output channels)."""
+import os
+import struct
+
+from .. import modelfile
+from . import budget, mpy, profiles as boards
+
+SMALL = 512  # stream.SMALL: blobs up to this size stay in the heap
+REC = 28 + 4 * 21  # stream._REC: the largest layer record
+WBUF = {"esp32": 8192}  # load()'s default weight buffer per board; others 16384
+STREAMED = ("FULLY_CONNECTED", "CONV_2D", "DEPTHWISE_CONV_2D")
+PARTS = ("tables", "arena", "wbuf", "kept", "tmp", "load", "input", "code", "peak", "reserve")
+
+
+def _a4(n):
+    return (n + 3) & ~3
+
+
+def default_wbuf(board_name):
+    return WBUF.get(board_name, 16384)
+
+
+def need(mlm, arch, wbuf):
+    """{part: bytes, 'total', 'read'}: 'read' is what one inference reads from the file.
+    ValueError naming the layer when wbuf cannot hold one of its chunks."""
+    info = modelfile.read(mlm)
+    layers = info["layers"]
+    n = len(layers)
+    nl, lay_off = struct.unpack_from("<H", mlm, 16)[0], struct.unpack_from("<I", mlm, 28)[0]
+    head = n - 2 if n >= 2 and layers[-1]["op"] == "SOFTMAX" and layers[-2]["op"] == "FULLY_CONNECTED" else -1
+    kept = read = tmp = 0
+    for i, L in enumerate(layers):
+        b, op, p = L["blob_size"], L["op"], L["p"]
+        if not b:
+            continue
+        if op not in STREAMED or b <= SMALL or i == head:
+            kept += _a4(b)
+            continue
+        read += b
+        if b <= wbuf:
+            continue
+        if op == "DEPTHWISE_CONV_2D":
+            raise ValueError(f"layer {i} ({op}): its {b}-byte blob must fit the weight buffer "
+                             f"(wbuf={wbuf})")
+        per = p[0] if op == "FULLY_CONNECTED" else p[6] * p[7] * p[2]
+        nb = wbuf // (per + 12)
+        while nb and _a4(nb * per) + 12 * nb > wbuf:
+            nb -= 1
+        if nb == 0:
+            raise ValueError(f"wbuf={wbuf} is too small: layer {i} ({op}) needs "
+                             f"{_a4(per) + 12} bytes for one output channel")
+        if op == "CONV_2D":
+            tmp = max(tmp, p[3] * p[4] * nb)
+    stream_code = sum(os.path.getsize(path) + budget.CODE_PER_MODULE
+                      for name, path in mpy.device_package(arch) if name.endswith("/stream.mpy"))
+    parts = {"tables": _a4(min(len(mlm) - 4, lay_off + nl * REC)), "arena": _a4(info["arena_size"]),
+             "wbuf": _a4(wbuf), "kept": kept, "tmp": tmp, "load": budget.load_bytes(info),
+             "input": 4 * info["tensors"][0]["size"], "code": budget.code_bytes(arch) + stream_code,
+             "peak": budget.PEAK, "reserve": budget.RESERVE}
+    parts["total"] = sum(parts[k] for k in PARTS)
+    parts["read"] = read
+    return parts
+
+
+def describe(n):
+    return " + ".join("%s %d" % (k, n[k]) for k in PARTS)
+
+
+def report(mlm, board_name, wbuf=None):
+    """The lines export --board prints: in the heap if it fits there, else streamed (with
+    the bytes it reads per inference); BudgetError when neither fits."""
+    board = boards.load(board_name)
+    heap = board["heap_bytes"]
+    n = budget.need(mlm, board["arch"])
+    wbuf = wbuf or default_wbuf(board_name)
+    try:
+        s = need(mlm, board["arch"], wbuf)
+    except ValueError as e:
+        s, why = None, str(e)
+    if n["total"] <= heap:
+        lines = [budget.fits_line(board_name, n)]
+        if s is not None:
+            lines.append("streamed (load(path, stream=True), wbuf=%d) it would need %d of %d heap "
+                         "bytes and read %d bytes per inference" % (wbuf, s["total"], heap, s["read"]))
+        return lines
+    if s is not None and s["total"] <= heap:
+        return ["does not fit %s in the heap: it needs %d of %d bytes (%s)"
+                % (board_name, n["total"], heap, budget.describe(n)),
+                "fits %s streamed (load(path, stream=True), wbuf=%d): %d of %d heap bytes (%s); "
+                "reads %d bytes from the file per inference" % (board_name, wbuf, s["total"], heap,
+                                                                 describe(s), s["read"])]
+    raise budget.BudgetError(
+        "model does not fit board %s: in the heap it needs %d bytes (%s), streamed %s; the "
+        "board's heap budget is %d bytes"
+        % (board_name, n["total"], budget.describe(n),
+           ("%d bytes (%s)" % (s["total"], describe(s))) if s is not None else "not at all: " + why,
+           heap))
