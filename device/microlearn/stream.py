@@ -110,7 +110,7 @@ class Source:
     """The open model file and the buffers every streamed layer shares."""
 
     def __init__(self, f, path, size, wbuf, verify):
-        self.f, self.path, self.size, self.verify = f, path, size, verify
+        self.f, self.path, self.verify = f, path, verify
         self.wbuf = wbuf
         self.wm = memoryview(wbuf)
         wsize = len(wbuf)
@@ -158,9 +158,6 @@ class Source:
         for L in self.layers:
             L.bind()
 
-    def bytes_per_run(self):
-        return sum(L.bytes for L in self.layers)
-
     def close(self):
         self.f.close()
 
@@ -188,7 +185,6 @@ class Streamed:
         self.chunks = (n + nb - 1) // nb
         self.last = n - (self.chunks - 1) * nb
         self.tmp_need = rows * nb if self.chunks > 1 and op == mf.CONV else 0
-        self.bytes = blob
         src.layers.append(self)
 
     def _views(self, k):
