@@ -1,6 +1,7 @@
 # Budget probe (host-staged, see tests/host/test_budget_device.py): what
 # loading model.mlm really costs on this board, in the heap the budget assumes.
-# probe.json: {"free": F, "code_first": bool, "n": input size}. The script
+# probe.json: {"free": F, "code_first": bool, "n": input size, "wbuf": W or
+# absent}; with a wbuf the model loads streamed (stream=True, wbuf=W). The script
 # makes its inputs (the user's data: F grows by their size), imports the engine
 # first if code_first (and fills the holes its compiling left), then holds a ballast so that exactly F bytes are free,
 # and then imports microlearn, loads the model and predicts once from float
@@ -14,7 +15,7 @@ from devtest import check, result, done
 
 with open("probe.json") as f:
     cfg = json.load(f)
-free, code_first, n = cfg["free"], cfg["code_first"], cfg["n"]
+free, code_first, n, wbuf = cfg["free"], cfg["code_first"], cfg["n"], cfg.get("wbuf")
 cfg = f = None
 gc.collect()
 a = gc.mem_alloc()
@@ -49,6 +50,8 @@ def pack_holes():
 if code_first:
     import microlearn.engine
     import microlearn.kernels
+    if wbuf:
+        import microlearn.stream
     result("holes filled", pack_holes())
 gc.collect()
 result("free at start", gc.mem_free())
@@ -62,7 +65,10 @@ a0 = gc.mem_alloc()
 outcome = "ok"
 try:
     import microlearn
-    m = microlearn.load("model.mlm", stream=False)  # the in-heap budget (stream=None would stream what is over it)
+    if wbuf:
+        m = microlearn.load("model.mlm", stream=True, wbuf=wbuf)
+    else:  # the in-heap budget (stream=None would stream what is over it)
+        m = microlearn.load("model.mlm", stream=False)
     gc.collect()
     result("load", gc.mem_alloc() - a0)
     m.predict(xf)

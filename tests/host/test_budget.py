@@ -1,4 +1,5 @@
 """A model too big for a board is refused, naming the budget and the excess."""
+import json
 import os
 import re
 
@@ -6,7 +7,7 @@ import numpy as np
 import pytest
 
 from microlearn_host import modelfile
-from microlearn_host.board import budget, deploy
+from microlearn_host.board import budget, deploy, mpy
 from microlearn_host.board.profiles import ROOT
 from microlearn_host.quant.qmodel import QLayer, QModel
 
@@ -27,8 +28,55 @@ def test_small_model_fits_and_parts_add_up():
     assert n["code"] == budget.code_bytes("xtensawin") > 0
     assert n["load"] > 0 and n["input"] == 4 * 64
     line = budget.fits_line("esp32", n)
-    total, parts = re.match(r"fits esp32: (\d+) of 112640 heap bytes \((.*)\)$", line).groups()
+    total, parts, ex = re.match(r"fits esp32: (\d+) of 112640 heap bytes \((.*)\); the kernels' "
+                                r"machine code takes (\d+) of the 40960 bytes of executable memory$",
+                                line).groups()
     assert int(total) == n["total"] == sum(int(p.split()[1]) for p in parts.split(" + ")), line
+    assert int(ex) == n["exec"] > 0
+    assert "executable" not in budget.fits_line("rp2040", budget.check(mlm, "rp2040"))
+
+
+def test_every_mpy_parses_to_its_end_and_viper_is_machine_code():
+    # mpy.machine_code walks the whole file (it raises unless it ends exactly at the end):
+    # bytecode-only modules hold none, viper modules mostly machine code
+    for arch in ("xtensawin", "armv6m", "x86", "x64"):
+        for name, path in mpy.device_package(arch):
+            with open(path, "rb") as f:
+                data = f.read()
+            code, funcs = mpy.machine_code(data)
+            mod = name.split("/")[-1][:-4]
+            with open(os.path.join(ROOT, "device", "microlearn", mod + ".py")) as f:
+                src = f.read()
+            viper = len(re.findall(r"^\s*@micropython\.(viper|asm_thumb|native)\b", src, re.M))
+            assert funcs == viper, (arch, mod, funcs, viper)
+            assert (code > len(data) // 2) if mod.endswith("_viper") else (code < len(data)), (arch, mod)
+    with pytest.raises(mpy.MpyError, match="parse ended"):
+        mpy.machine_code(data + b"\0")
+
+
+def test_esp32_code_splits_into_heap_and_executable_memory():
+    # xtensawin: each module's file minus its machine code stays in the heap; the machine code
+    # (rounded, plus a header per function) is the 'exec' part; elsewhere the heap holds it all
+    heap, ex, files = 0, 0, 0
+    for mod, path in budget._inference_modules("xtensawin"):
+        h, e = budget.module_bytes("xtensawin", mod, path)
+        with open(path, "rb") as f:
+            code, funcs = mpy.machine_code(f.read())
+        assert h + code == os.path.getsize(path) + budget.CODE_PER_MODULE + budget.MODULE_BUFFERS.get(mod, 0)
+        assert code <= e <= code + 3 + budget.EXEC_PER_FUNCTION * funcs
+        heap, ex, files = heap + h, ex + e, files + os.path.getsize(path)
+    assert heap == budget.code_bytes("xtensawin") and ex == budget.exec_bytes("xtensawin")
+    assert ex > files // 2
+    assert budget.exec_bytes("armv6m") == 0
+
+
+def test_machine_code_over_the_executable_memory_is_refused(tmp_path):
+    board = json.load(open(os.path.join(ROOT, "boards", "esp32.json")))
+    board["exec_bytes"] = budget.exec_bytes("xtensawin") - 1
+    path = tmp_path / "tight.json"
+    path.write_text(json.dumps(board))
+    with pytest.raises(budget.BudgetError, match=r"machine code needs \d+ bytes of executable memory"):
+        budget.check(modelfile.write(_fc_model(64, 10)), str(path))
 
 
 def test_big_model_refused_with_the_excess():
@@ -44,8 +92,8 @@ def test_big_model_refused_with_the_excess():
 
 def test_deploy_refuses_before_touching_the_board(tmp_path):
     path = tmp_path / "big.mlm"
-    path.write_bytes(modelfile.write(_fc_model(400, 250)))
-    with pytest.raises(budget.BudgetError, match="esp32"):
+    path.write_bytes(modelfile.write(_fc_model(40000, 2)))  # its float input alone is 160 KB
+    with pytest.raises(budget.BudgetError, match="esp32.*streamed"):
         deploy.deploy("esp32", "/dev/does-not-exist", model=str(path))
 
 

@@ -3,6 +3,10 @@
 The engine keeps the whole model file in RAM (weights are views into it) and
 one activation arena; the microlearn package itself is loaded as .mpy into
 RAM too; and the script, the REPL and on-device learning need room to work.
+On an ESP32 the viper kernels' machine code leaves the Python heap: the esp32
+port copies it into ESP-IDF's executable memory as it loads each function
+(esp_native_code_commit in ports/esp32/main.c), so it is counted there ('exec',
+against the board's exec_bytes) and not in the heap total.
 """
 import os
 
@@ -51,16 +55,43 @@ APP = ("app", "ask", "button", "led", "query", "sources")
 STREAMING = ("stream",)
 
 
+# Arches whose port keeps .mpy machine code outside the Python heap (xtensawin: the esp32
+# port, see above). Each function there costs its code rounded to 4 bytes plus this much:
+# the port's 4-byte list link and the ESP-IDF allocator's block header.
+NATIVE_OUT = ("xtensawin",)
+EXEC_PER_FUNCTION = 16
+
+
 class BudgetError(ValueError):
     pass
 
 
-def code_bytes(arch):
-    """Heap the microlearn modules take once imported on a viper board of `arch`."""
+def _inference_modules(arch):
     mods = [(name.split("/")[-1][:-4], path) for name, path in mpy.device_package(arch)]
     skip = W32_ONLY if arch in mpy.THUMB_ARCHES or arch == "x64" else ()
-    return sum(os.path.getsize(path) + CODE_PER_MODULE + MODULE_BUFFERS.get(mod, 0)
-               for mod, path in mods if mod in INFERENCE and mod not in skip)
+    return [(mod, path) for mod, path in mods if mod in INFERENCE and mod not in skip]
+
+
+def module_bytes(arch, mod, path):
+    """(Python heap, executable memory) one imported module takes on a board of `arch`."""
+    size = os.path.getsize(path)
+    ex = 0
+    if arch in NATIVE_OUT:
+        with open(path, "rb") as f:
+            code, funcs = mpy.machine_code(f.read())
+        size -= code
+        ex = ((code + 3) & ~3) + EXEC_PER_FUNCTION * funcs
+    return size + CODE_PER_MODULE + MODULE_BUFFERS.get(mod, 0), ex
+
+
+def code_bytes(arch):
+    """Python heap the microlearn modules take once imported on a viper board of `arch`."""
+    return sum(module_bytes(arch, mod, path)[0] for mod, path in _inference_modules(arch))
+
+
+def exec_bytes(arch):
+    """Executable memory outside the Python heap that they take (0 where the heap holds it)."""
+    return sum(module_bytes(arch, mod, path)[1] for mod, path in _inference_modules(arch))
 
 
 def load_bytes(info):
@@ -80,6 +111,7 @@ def need(mlm, arch):
     parts = {"model": len(mlm), "arena": info["arena_size"], "load": load_bytes(info),
              "input": 4 * n_in, "code": code_bytes(arch), "peak": PEAK, "reserve": RESERVE}
     parts["total"] = sum(parts.values())
+    parts["exec"] = exec_bytes(arch)  # not heap: not in the total
     return parts
 
 
@@ -91,16 +123,35 @@ def describe(n):
 PARTS = ("model", "arena", "load", "input", "code", "peak", "reserve")
 
 
+def exec_line(board_name, n):
+    """'; its machine code ...' where the board keeps the code outside the heap, else ''."""
+    if not n["exec"]:
+        return ""
+    return "; the kernels' machine code takes %d of the %d bytes of executable memory" % (
+        n["exec"], boards.load(board_name)["exec_bytes"])
+
+
 def fits_line(board_name, n):
     """The line export/deploy print for a model that fits: its parts add up to the total."""
-    return "fits %s: %d of %d heap bytes (%s)" % (board_name, n["total"],
-                                                   boards.load(board_name)["heap_bytes"], describe(n))
+    return "fits %s: %d of %d heap bytes (%s)%s" % (
+        board_name, n["total"], boards.load(board_name)["heap_bytes"], describe(n),
+        exec_line(board_name, n))
+
+
+def check_exec(board_name, n):
+    """BudgetError when the code's executable memory exceeds the board's."""
+    room = boards.load(board_name).get("exec_bytes")
+    if n["exec"] and (room is None or n["exec"] > room):
+        raise BudgetError("the kernels' machine code needs %d bytes of executable memory on "
+                          "board %s, which has %s" % (n["exec"], board_name,
+                                                      "%d" % room if room else "none counted"))
 
 
 def check(mlm, board_name):
     """Return the need; BudgetError saying which budget and by how much when it does not fit."""
     board = boards.load(board_name)
     n = need(mlm, board["arch"])
+    check_exec(board_name, n)
     if n["total"] > board["heap_bytes"]:
         raise BudgetError(
             "model does not fit board %s: it needs %d bytes (%s) but the board's heap budget "

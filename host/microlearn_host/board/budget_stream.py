@@ -2,7 +2,6 @@
 board's heap, and what it reads from the file per inference: the host side of
 docs/streaming.md for `export --board`. It mirrors stream.py's rules (which blobs stay in the
 heap, how a layer is split into chunks of output channels)."""
-import os
 import struct
 
 from .. import modelfile
@@ -12,6 +11,12 @@ SMALL = 512  # stream.SMALL: blobs up to this size stay in the heap
 REC = 28 + 4 * 21  # stream._REC: the largest layer record
 WBUF = {"esp32": 8192}  # load()'s default weight buffer per board; others 16384
 STREAMED = ("FULLY_CONNECTED", "CONV_2D", "DEPTHWISE_CONV_2D")
+# Heap a streamed layer keeps besides the in-heap tables (its Streamed object, views, p
+# arrays) and per chunk of a chunked layer (its views and output slice): fitted to unix32
+# (tests/host/test_budget_device.py keeps them within its margin for the DS-CNN and an
+# autoencoder whose FC layers run in up to 12 chunks).
+STREAM_PER_LAYER = 200
+STREAM_PER_CHUNK = 140
 PARTS = ("tables", "arena", "wbuf", "kept", "tmp", "load", "input", "code", "peak", "reserve")
 
 
@@ -31,7 +36,7 @@ def need(mlm, arch, wbuf):
     n = len(layers)
     nl, lay_off = struct.unpack_from("<H", mlm, 16)[0], struct.unpack_from("<I", mlm, 28)[0]
     head = n - 2 if n >= 2 and layers[-1]["op"] == "SOFTMAX" and layers[-2]["op"] == "FULLY_CONNECTED" else -1
-    kept = read = tmp = 0
+    kept = read = tmp = objs = 0
     for i, L in enumerate(layers):
         b, op, p = L["blob_size"], L["op"], L["p"]
         if not b:
@@ -40,6 +45,7 @@ def need(mlm, arch, wbuf):
             kept += _a4(b)
             continue
         read += b
+        objs += STREAM_PER_LAYER + STREAM_PER_CHUNK
         if b <= wbuf:
             continue
         if op == "DEPTHWISE_CONV_2D":
@@ -54,14 +60,17 @@ def need(mlm, arch, wbuf):
                              f"{_a4(per) + 12} bytes for one output channel")
         if op == "CONV_2D":
             tmp = max(tmp, p[3] * p[4] * nb)
-    stream_code = sum(os.path.getsize(path) + budget.CODE_PER_MODULE
-                      for name, path in mpy.device_package(arch) if name.endswith("/stream.mpy"))
+        n_out = p[1] if op == "FULLY_CONNECTED" else p[5]
+        objs += STREAM_PER_CHUNK * ((n_out + nb - 1) // nb - 1)
+    stream_code = [budget.module_bytes(arch, "stream", path) for name, path
+                   in mpy.device_package(arch) if name.endswith("/stream.mpy")][0]
     parts = {"tables": _a4(min(len(mlm) - 4, lay_off + nl * REC)), "arena": _a4(info["arena_size"]),
-             "wbuf": _a4(wbuf), "kept": kept, "tmp": tmp, "load": budget.load_bytes(info),
-             "input": 4 * info["tensors"][0]["size"], "code": budget.code_bytes(arch) + stream_code,
+             "wbuf": _a4(wbuf), "kept": kept, "tmp": tmp, "load": budget.load_bytes(info) + objs,
+             "input": 4 * info["tensors"][0]["size"], "code": budget.code_bytes(arch) + stream_code[0],
              "peak": budget.PEAK, "reserve": budget.RESERVE}
     parts["total"] = sum(parts[k] for k in PARTS)
     parts["read"] = read
+    parts["exec"] = budget.exec_bytes(arch) + stream_code[1]  # not heap: not in the total
     return parts
 
 
@@ -75,6 +84,7 @@ def report(mlm, board_name, wbuf=None):
     board = boards.load(board_name)
     heap = board["heap_bytes"]
     n = budget.need(mlm, board["arch"])
+    budget.check_exec(board_name, n)
     wbuf = wbuf or default_wbuf(board_name)
     try:
         s = need(mlm, board["arch"], wbuf)
@@ -90,8 +100,9 @@ def report(mlm, board_name, wbuf=None):
         return ["does not fit %s in the heap: it needs %d of %d bytes (%s)"
                 % (board_name, n["total"], heap, budget.describe(n)),
                 "fits %s streamed (load(path, stream=True), wbuf=%d): %d of %d heap bytes (%s); "
-                "reads %d bytes from the file per inference" % (board_name, wbuf, s["total"], heap,
-                                                                 describe(s), s["read"])]
+                "reads %d bytes from the file per inference%s"
+                % (board_name, wbuf, s["total"], heap, describe(s), s["read"],
+                   budget.exec_line(board_name, s))]
     raise budget.BudgetError(
         "model does not fit board %s: in the heap it needs %d bytes (%s), streamed %s; the "
         "board's heap budget is %d bytes"

@@ -205,9 +205,10 @@ def deploy(board_name, port, model=None, log=print, timeout=60):
     files = plan(board, model)
     pkg = os.path.dirname(files[0][1])  # <lib>/microlearn
     if model and board["kind"] == "hardware":
-        from . import budget
-        with open(model, "rb") as f:
-            budget.check(f.read(), board_name)  # before touching the board
+        from . import budget_stream
+        with open(model, "rb") as f:  # before touching the board: fits whole or streamed
+            for line in budget_stream.report(f.read(), board_name):
+                log(line)
     remote = Mpremote(port, timeout)
     mpy_value, platform, imported, stale = remote.exec_json("PKG = %r\n%s" % (pkg, _PROBE))
     check_compat(board, mpy_value)

@@ -75,3 +75,72 @@ def device_package(arch):
     files = compile_tree(os.path.join(DEVICE_DIR, "microlearn"), arch,
                          os.path.join(CACHE_DIR, arch, "microlearn"))
     return [("microlearn/" + rel, path) for rel, path in files]
+
+
+# .mpy v6 layout (MicroPython's py/persistentcode.c, docs/reference/mpyfiles.rst): enough of
+# it to find the machine code, which some ports keep outside the Python heap (budget.py).
+_OBJ_TUPLE, _OBJ_STR, _OBJ_BYTES = 10, 5, 6
+_KIND_BYTECODE, _KIND_VIPER = 0, 2  # kind_len & 3: bytecode, native, viper, asm
+_VIPER_RELOC_RODATA_BSS = 0x10 | 0x20 | 0x40  # scope flags only natmods carry
+
+
+def machine_code(data):
+    """(bytes of native machine code, number of native functions) in the .mpy `data`."""
+    pos = 0
+
+    def uint():
+        nonlocal pos
+        n = 0
+        while True:
+            b = data[pos]
+            pos += 1
+            n = (n << 7) | (b & 0x7F)
+            if not b & 0x80:
+                return n
+
+    def obj():
+        nonlocal pos
+        t = data[pos]
+        pos += 1
+        if t <= 4:  # fun table, None, False, True, Ellipsis: no payload
+            return
+        n = uint()
+        if t == _OBJ_TUPLE:
+            for _ in range(n):
+                obj()
+        else:
+            pos += n + (t in (_OBJ_STR, _OBJ_BYTES))  # str and bytes end in a NUL
+
+    def raw_code():
+        nonlocal pos
+        kind_len = uint()
+        kind, size = kind_len & 3, kind_len >> 3
+        pos += size
+        code, funcs = 0, 0
+        if kind != _KIND_BYTECODE:
+            flags = uint()  # prelude offset (native), or scope flags (viper, asm)
+            if kind == _KIND_VIPER and flags & _VIPER_RELOC_RODATA_BSS:
+                raise MpyError("a native module (.mpy with relocations) is not supported here")
+            if kind == 3:
+                uint(), uint()  # asm: argument count and type signature
+            code, funcs = (flags if kind == 1 else size), 1
+        if kind_len & 4:
+            for _ in range(uint()):
+                c, f = raw_code()
+                code, funcs = code + c, funcs + f
+        return code, funcs
+
+    if data[:2] != b"M\x06":
+        raise MpyError("not a version 6 .mpy file")
+    pos = 4
+    n_qstr, n_obj = uint(), uint()
+    for _ in range(n_qstr):
+        n = uint()
+        if not n & 1:  # a static qstr is its index only
+            pos += (n >> 1) + 1
+    for _ in range(n_obj):
+        obj()
+    code, funcs = raw_code()
+    if pos != len(data):
+        raise MpyError(".mpy parse ended at byte %d of %d" % (pos, len(data)))
+    return code, funcs
