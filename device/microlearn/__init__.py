@@ -16,6 +16,7 @@ def load(path, kernels=None, stream=None, wbuf=None, verify=True):
     None (default): in the heap if it fits, else streamed. verify: a streamed
     layer's bytes are checked against their CRC at load on every read."""
     buf = arena = None
+    _forget()  # a dropped model's buffers, which the kernels' scratch may still point at
     if stream is None and isinstance(path, str):  # in the heap if it fits, else streamed
         try:
             return load(path, kernels, False)
@@ -97,3 +98,12 @@ def Learner(model, path=None, *args, **options):
     inside the package. __import__, not an import statement: the QEMU test runner stages what
     import statements reach, and the Learner's code would be staged for every script."""
     return __import__("microlearn.learner", None, None, ("Learner",)).Learner(model, path, *args, **options)
+
+
+def _forget():
+    """Zero the kernels' scratch (kernels.forget), if they are imported: after a run it can
+    hold a dropped model's addresses, which the conservative collector takes for references."""
+    import sys
+    k = sys.modules.get("microlearn.kernels")
+    if k is not None:
+        k.forget()

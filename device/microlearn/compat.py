@@ -17,6 +17,20 @@ def native_kernels():
     return kernels_viper
 
 
+# Set by the engine before it imports the kernels for a model with streamed weights: the
+# kernels then leave the float input's quantize to its first use (quantizer()).
+lazy_quantize = False
+
+
+def quantizer():
+    """Float input's quantize: quantize_viper where this firmware runs viper, else the twin."""
+    try:
+        from .quantize_viper import quantize
+    except (ImportError, SyntaxError, ValueError):
+        from .quantize import quantize
+    return quantize
+
+
 def native_learn():
     """The Learner's viper loops (learn_viper), or None where this firmware cannot run them."""
     try:

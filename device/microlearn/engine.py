@@ -10,7 +10,7 @@ from array import array
 from micropython import const
 
 gc.collect()  # between the imports: the code packed low in the heap (see kernels.py)
-from . import HeapFull, modelfile as mf  # noqa: E402
+from . import HeapFull, _forget, modelfile as mf  # noqa: E402
 gc.collect()
 from .inputs import float_array as _float_array, set_input as _set_input  # noqa: E402
 
@@ -59,9 +59,15 @@ class Model:
         if stream is not None:
             if self.name is None:
                 raise TypeError("stream=True reads the weights from the file: give its path")
+            # the code first (stream, then the kernels): what their imports leave as holes
+            # takes the layers' small objects later, and the model's block finds the rest of
+            # the heap whole (the person detector fits the emulated RP2040 in this order)
             from . import stream as st
-            f, size, buf, arena, wbuf, kept = st.open_file(src, stream[0])
-            self._src = st.Source(f, src, size, wbuf, stream[1])
+            if k is None or isinstance(k, str):
+                k = _kernels(True) if k is None else _kernels(True).named(k)
+            gc.collect()
+            f, size, buf, arena, wbuf, kept, tmp = st.open_file(src, stream[0])
+            self._src = st.Source(f, src, size, wbuf, stream[1], tmp)
             wbuf = None
         elif file is not None:
             buf, arena = file
@@ -83,15 +89,16 @@ class Model:
         # (a big input's on first use: 96x96 would take 36 KB the arena needs now)
         self._xf = array("f", range(n)) if n <= min(h[4], 1024) else None
         parsed = None
-        if self._src is not None:  # the blobs kept in the heap in one block, before any code
+        if self._src is not None:  # the blobs kept in the heap into their block
             parsed = mf.parse(buf, h, size)
             self._src.keep(parsed[2], kept)
             kept = None
-        if k is None:
-            k = _kernels()
-        elif isinstance(k, str):  # "best", "viper" (kernels.named)
-            k = _kernels().named(k)
+        if k is None or isinstance(k, str):
+            k = _kernels() if k is None else _kernels().named(k)
         self._k = k
+        # float input's quantize: imported with the kernels, except for streamed weights
+        # (first use: an int8-fed camera model never imports it)
+        self._q = self._quantizer() if self._src is None else None
         self._out_lut = array("f", range(256))  # filled below
         hdr, tensors, layers = parsed or mf.parse(buf, h, size)
         self.arena_size, ncls, names_off, norm_off = hdr
@@ -109,10 +116,6 @@ class Model:
         self._c = c
         self._norm = fm[norm_off:norm_off + 8 * c]  # float32 mean[c], std[c]
         self._sc = fm[_TSCALE:_TSCALE + 4]  # float32 input scale
-        self._q = getattr(k, "quantize", None)
-        if self._q is None:  # a kernel set without one (tests): the plain twin
-            from .quantize import quantize as q
-            self._q = q
         self.class_names = [None] * ncls
         pos = names_off
         for i in range(ncls):
@@ -145,7 +148,7 @@ class Model:
         k = self._k
         x = self._tv[ins[0]]
         out = self._tv[i + 1]
-        pa = array("i", p)
+        pa = p  # parse() made it an array('i'): shared with self.layers, never written
         if self._src is not None and b_size:
             fm = self._src.kept[i]
             if fm is None:
@@ -165,7 +168,7 @@ class Model:
             fn = (k.fc if op == mf.FC else (k.conv if op == mf.CONV else k.dwconv))
             if pp:
                 scratch = am[s_off:s_off + pp[5] * pp[6] * pp[2]]
-                return (op, fn, scratch) + args + (self._padfn(k, ins, s_off), x, array("i", pp))
+                return (op, fn, scratch) + args + (self._padfn(k, ins, s_off), x, pp)
             return (op, fn, x) + args
         if op == mf.AVGPOOL:
             return (op, k.avgpool, x, out, pa)
@@ -190,20 +193,27 @@ class Model:
         if not raw:
             raise ValueError("streamed weights need the viper kernels (kernels=%r reads int32 "
                              "tables as arrays)" % getattr(k, "__name__", "plain"))
-        if op == mf.FC:
-            nw, n, per, rows, fn = p[0] * p[1], p[1], p[0], 1, k.fc
-        elif op == mf.CONV:
-            per = p[6] * p[7] * p[2]
-            nw, n, rows, fn = p[5] * per, p[5], p[3] * p[4], k.conv
-        else:
-            # (kh, kw, c * m): not a channel's bytes in a row, but n * per of them in all
-            nw, n, per, rows, fn = p[6] * p[7] * p[2] * p[5], p[2] * p[5], p[6] * p[7], 0, k.dwconv
+        n, per, rows = st._shape(op, p)
+        nw = n * per
+        fn = k.fc if op == mf.FC else (k.conv if op == mf.CONV else k.dwconv)
         pad = None
         if pp:
-            pad = (self._padfn(k, ins, s_off), x, array("i", pp))
+            pad = (self._padfn(k, ins, s_off), x, pp)
             x = am[s_off:s_off + pp[5] * pp[6] * pp[2]]
         s = st.Streamed(self._src, i, op, b_off, nw, n, per, rows, (fn, x, out, pa, pad))
         return (op | st.FLAG, s)
+
+    def _quantizer(self):
+        f = getattr(self._k, "quantizer", None)
+        if f is None:  # "plain", or a kernel set without one (tests): the plain twin
+            from .quantize import quantize as q
+            return q
+        try:
+            return f()
+        except MemoryError:
+            gc.collect()
+            raise HeapFull("not enough heap to import the float input's quantize: %d bytes "
+                           "free (pass int8 bytes, which need none)" % gc.mem_free())
 
     def _padfn(self, k, ins, s_off):
         """pad, or pad_inplace where the arena plan put the padded copy over the input (an
@@ -213,9 +223,11 @@ class Model:
         return k.pad
 
     def close(self):
-        """Close the model file a streamed model reads its weights from."""
+        """Close the model file a streamed model reads its weights from, and clear the
+        kernels' scratch of this model's addresses (its memory is free once it is dropped)."""
         if self._src is not None:
             self._src.close()
+        _forget()
 
     def _run(self, n, start=0):
         steps = self._steps
@@ -388,7 +400,10 @@ def _twin_pad_inplace():  # kernel sets without one (tests): the plain twin
     return pad_inplace
 
 
-def _kernels():
+def _kernels(lazy_quantize=False):
+    """The kernels module; if this imports it, lazy_quantize leaves quantize to first use."""
+    from . import compat
+    compat.lazy_quantize = lazy_quantize
     try:
         from . import kernels
     except (MemoryError, ImportError) as e:  # ImportError: what a full heap leaves behind

@@ -48,6 +48,8 @@ def set_input(m, x):
             except TypeError:
                 raise ValueError("input %d is %s, not a number" % (i, type(x[i]).__name__))
             x, wide = xf, 4
+    if m._q is None:  # a streamed model's quantize, imported on first use
+        m._q = m._quantizer()
     r = m._q(x, wide == 8, n, m._norm, m._c, m._sc, t, m.in_zp)
     if r >= 0:
         raise ValueError("input %d is %s: only finite numbers can be quantized" % (r, x[r]))

@@ -1,7 +1,7 @@
 # Kernel selection: viper where the firmware can run it, else the plain twins
 # (imported only then: code is heap on a board). Signatures and p layouts are
 # documented in kernels_viper*.py; the engine calls only the names exported
-# here. softmax: softmax_viper.py, twin softmax.py; quantize (float input):
+# here. softmax: softmax_viper.py, twin softmax.py; quantize (float input, quantizer()):
 # quantize_viper.py, twin quantize.py.
 # RAW: fc/conv/dwconv read their int32 tables from raw little-endian buffers
 # (views into the model file, no copy); RAW_SOFTMAX: softmax's table likewise.
@@ -10,7 +10,8 @@
 # leave no big free block for the next model file).
 import gc
 
-from .compat import native_kernels
+from . import compat as _compat
+from .compat import native_kernels, quantizer as _quantizer
 
 gc.collect()
 _native = native_kernels()
@@ -41,15 +42,31 @@ if NATIVE:
         RAW_SOFTMAX = True
     except (ImportError, SyntaxError, ValueError):
         from .softmax import softmax
-    gc.collect()
-    try:
-        from .quantize_viper import quantize
-    except (ImportError, SyntaxError, ValueError):
-        from .quantize import quantize
 else:
     from . import kernels_py as _impl, kernels_py_pool as _pool
     from .softmax import softmax
+
+
+def _twin_quantize():
     from .quantize import quantize
+    return quantize
+
+
+def quantizer():
+    """quantize (float input -> int8): viper where it runs, else the twin. Imported here with
+    the kernels, or, when the engine set compat.lazy_quantize (streamed weights), on first
+    use: a model fed int8 bytes (a camera's) never spends its ~4 KB."""
+    global _q
+    if _q is None:
+        gc.collect()
+        _q = _quantizer() if NATIVE else _twin_quantize()
+    return _q
+
+
+_q = None
+if not _compat.lazy_quantize:
+    quantizer()
+
 
 # THUMB: the inline-assembler fc, conv and dwconv (kernels_thumb.py), where the firmware has
 # @micropython.asm_thumb (rp2; not esp32, not the Unix ports)
@@ -74,7 +91,36 @@ W32 = NATIVE and __import__("sys").maxsize < (1 << 32)
 def _w32():
     gc.collect()
     from . import kernels_viper32 as k32, kernels_viper_pair as kvp
+    _hold(k32._ACC, kvp._X, kvp._W)
     return kvp.conv, k32.dwconv
+
+
+# The kernels' module-level scratch: after a run it can hold addresses of that run's buffers
+# (the Thumb context) or words that look like them, which MicroPython's conservative collector
+# takes for references, so a dropped model's memory would stay taken until the next run.
+_held = []
+
+
+def _hold(*bufs):
+    for b in bufs:
+        for h in _held:
+            if h is b:
+                break
+        else:
+            _held.append(b)
+
+
+if hasattr(_pool, "_SUMS"):
+    _hold(_pool._SUMS)
+if THUMB:
+    _hold(_thumb._CTX, _thumb._PQ, _thumb._TAPS, _thumb._PD, _thumb._PADC, _thumb._PADI, _thumb._PW)
+
+
+def forget():
+    """Zero that scratch: load() does it before it allocates, Model.close() after a model."""
+    for b in _held:
+        for i in range(len(b)):
+            b[i] = 0
 
 
 dot_i8 = _impl.dot_i8
@@ -108,7 +154,7 @@ def named(name):
         raise ValueError("unknown kernel set %r; known: best, viper, plain" % (name,))
     s = _Set()
     g = globals()
-    for k in ("dot_i8", "avgpool", "maxpool", "mean", "add", "softmax", "quantize", "pad_inplace",
+    for k in ("dot_i8", "avgpool", "maxpool", "mean", "add", "softmax", "quantizer", "pad_inplace",
               "RAW", "RAW_SOFTMAX", "NATIVE"):
         setattr(s, k, g[k])
     s.fc, s.conv, s.dwconv, s.pad, s.THUMB = _impl.fc, _impl.conv, _impl.dwconv, _pool.pad, False
@@ -117,10 +163,10 @@ def named(name):
     if name == "plain":
         from . import kernels_py as kp, kernels_py_pool as kpp
         from .softmax import softmax as sm
-        from .quantize import quantize as qz
         for k in ("dot_i8", "fc", "conv", "dwconv"):
             setattr(s, k, getattr(kp, k))
         for k in ("pad", "pad_inplace", "avgpool", "maxpool", "mean", "add"):
             setattr(s, k, getattr(kpp, k))
-        s.softmax, s.quantize, s.RAW, s.RAW_SOFTMAX, s.NATIVE = sm, qz, False, False, False
+        s.softmax, s.RAW, s.RAW_SOFTMAX, s.NATIVE = sm, False, False, False
+        s.quantizer = _twin_quantize
     return s

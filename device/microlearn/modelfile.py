@@ -3,6 +3,7 @@
 # trust is checked here; each problem is a ValueError that names it.
 import gc
 import struct
+from array import array
 from binascii import crc32
 from micropython import const
 
@@ -76,7 +77,8 @@ def parse(buf, h=None, size=None):
     it was called already). Returns (header, tensors, layers):
     header = (arena_size, n_classes, names_off, norm_off),
     tensor = (dims tuple, zp, scale, arena offset, size),
-    layer = [op, inputs tuple, pad p tuple or None, p tuple, scratch_off, blob_off, blob_size]."""
+    layer = [op, inputs tuple, pad p array('i') or None, p array('i'), scratch_off, blob_off,
+    blob_size]: the arrays are what the kernels take (shared, never written)."""
     magic, ver, hsz, fsize, arena, nl, ncls, norm_off, names_off, lay_off = h or header(buf)
     end = (size or len(buf)) - 4
     _need(norm_off == _HDR_SIZE + _TEN_SIZE * (nl + 1) and norm_off <= end, "bad tensor table / norm offset")
@@ -117,8 +119,11 @@ def parse(buf, h=None, size=None):
         _need(in0 <= i and (nin == 1 or in1 <= i), "%s: input tensor %d/%d does not chain" % (name, in0, in1))
         pos += _LAY_SIZE
         _need(pos + 4 * (npl + npp) <= end, "%s: p runs past the end" % name)
-        pp = struct.unpack_from("<%di" % npp, buf, pos) if npp else None
-        p = struct.unpack_from("<%di" % npl, buf, pos + 4 * npp)
+        # arrays, the kernels' own argument (the engine passes them on, no copy); extend()
+        # copies the file's little-endian int32s straight in (no tuple left behind as garbage
+        # between the layers' objects)
+        pp = _i32s(buf, pos, npp) if npp else None
+        p = _i32s(buf, pos + 4 * npp, npl)
         pos += 4 * (npl + npp)
         _need(zp0 == tensors[in0][1] and (nin == 1 or zp1 == tensors[in1][1]), "%s: input zero point mismatch" % name)
         _need(amin <= amax, "%s: empty activation range" % name)
@@ -134,6 +139,12 @@ def parse(buf, h=None, size=None):
         _need(layers[i][6] == 0 or layers[i][5] >= pos, "layer %d: blob overlaps the layer table" % i)
     _check_lifetimes(tensors, layers)
     return (arena, ncls, names_off, norm_off), tensors, layers
+
+
+def _i32s(buf, pos, n):
+    a = array("i")
+    a.extend(memoryview(buf)[pos:pos + 4 * n])
+    return a
 
 
 def _check_layer(name, op, ins, out, pp, s_size, p, b_size, amin, amax):

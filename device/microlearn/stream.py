@@ -39,21 +39,62 @@ def _a4(n):
     return (n + 3) & ~3
 
 
-def _kept(buf, nl, pos):
-    """Bytes of the blobs that stay in the heap (keep() says which), from the layer table."""
-    total = 0
-    ops = [0] * nl
-    sizes = [0] * nl
+def _plan(f, nl, pos, size, wsize):
+    """(bytes of the blobs kept in the heap, bytes of the chunked conv outputs) from the layer
+    records, read one by one (a whole-table buffer here would sit below the block and split
+    it). A weight buffer too small for a layer is refused here, before any big allocation."""
+    rec = bytearray(28 + 4 * 29)  # a record, its pad p and its p (at most 8 + 21 ints)
+    ops, sizes, shapes = [0] * nl, [0] * nl, [None] * nl
     for i in range(nl):
-        _need(pos + 28 <= len(buf), "layer %d: record runs past the tables" % i)
-        ops[i] = buf[pos]
-        sizes[i] = int.from_bytes(buf[pos + 20:pos + 24], "little")
-        pos += 28 + 4 * (buf[pos + 2] + buf[pos + 3])
+        f.seek(pos)
+        got = f.readinto(rec)
+        _need(pos + 28 <= size and got >= 28, "layer %d: record runs past the tables" % i)
+        op, npl, npp = rec[0], rec[2], rec[3]
+        end = 28 + 4 * (npl + npp)
+        _need(npl + npp <= 29 and pos + end <= size and got >= end,
+              "layer %d: p runs past the tables" % i)
+        ops[i] = op
+        sizes[i] = int.from_bytes(rec[20:24], "little")
+        if op in (mf.FC, mf.CONV, mf.DW) and npl >= (2 if op == mf.FC else 8):
+            q = 28 + 4 * npp
+            shapes[i] = _shape(op, [int.from_bytes(rec[q + 4 * k:q + 4 * k + 4], "little")
+                                    for k in range(min(8, npl))])
+        pos += end
     head = _head(ops)
+    kept = tmp = 0
     for i in range(nl):
         if _keeps(ops[i], sizes[i], i == head):
-            total += _a4(sizes[i])
-    return total
+            kept += _a4(sizes[i])
+        elif shapes[i] is not None:
+            n, per, rows = shapes[i]
+            nb = _nb(wsize, i, ops[i], n, per)
+            if ops[i] == mf.CONV and nb < n:
+                tmp = max(tmp, rows * nb)
+    return kept, tmp
+
+
+def _shape(op, p):
+    """(output channels, weight bytes of one, output pixels) of an FC, conv or depthwise p."""
+    if op == mf.FC:
+        return p[1], p[0], 1
+    if op == mf.CONV:
+        return p[5], p[6] * p[7] * p[2], p[3] * p[4]
+    # (kh, kw, c * m): not a channel's bytes in a row, but n * per of them in all
+    return p[2] * p[5], p[6] * p[7], 0
+
+
+def _nb(B, i, op, n, per):
+    """Output channels one chunk holds (n: the whole blob fits the B-byte weight buffer)."""
+    if _a4(n * per) + 12 * n <= B:
+        return n
+    _need(op != mf.DW, "layer %d (DEPTHWISE_CONV_2D): its %d-byte blob must fit the weight "
+                       "buffer (wbuf=%d)" % (i, _a4(n * per) + 12 * n, B))
+    nb = B // (per + 12)
+    while nb and _a4(nb * per) + 12 * nb > B:
+        nb -= 1
+    _need(nb > 0, "wbuf=%d is too small: layer %d (%s) needs %d bytes for one output channel"
+          % (B, i, mf.NAMES[op], _a4(per) + 12))
+    return nb
 
 
 def _head(ops):
@@ -66,9 +107,10 @@ def _keeps(op, b_size, head):
 
 
 def open_file(path, wsize):
-    """(file, size, prefix, arena, wbuf, kept): the file opened for the model's lifetime; its
-    header and tables (prefix), the arena, the weight buffer and the blobs kept in the heap
-    as views of one block (one big allocation: the heap may hold no two)."""
+    """(file, size, prefix, arena, wbuf, kept, tmp): the file opened for the model's lifetime;
+    its header and tables (prefix), the arena, the weight buffer, the blobs kept in the heap
+    and the chunked conv outputs as views of one block (one big allocation: the heap may hold
+    no two, and later the layers' many small objects leave no 2 KB block)."""
     import os
     try:
         size = os.stat(path)[6]
@@ -83,24 +125,20 @@ def open_file(path, wsize):
         _need(0 < nl <= mf.MAX_LAYERS, "model file %r: layer count %d out of range" % (path, nl))
         arena = _a4(int.from_bytes(head[12:16], "little"))
         lay_off = int.from_bytes(head[28:32], "little")
-        n = _a4(min(size - 4, lay_off + nl * _REC))
-        mf.check_free(n, "model file %r: its tables" % path)
-        tmp = bytearray(n)
-        f.seek(0)
-        _need(f.readinto(tmp) == n, "model file %r: read error in its tables" % path)
-        kept = _kept(tmp, nl, lay_off)
+        n = min(size - 4, lay_off + nl * _REC)
         wsize = _a4(wsize)
-        total = arena + wsize + kept + n
-        mf.check_free(total, "streamed model %r: arena, weight buffer (wbuf=%d), kept blobs and "
-                      "tables" % (path, wsize))
-        tmp2 = tmp
-        tmp = None
+        kept, tmp = _plan(f, nl, lay_off, size - 4, wsize)
+        tmp = _a4(tmp)
+        total = arena + wsize + kept + tmp + _a4(n)
+        mf.check_free(total, "streamed model %r: arena, weight buffer (wbuf=%d), kept blobs, "
+                      "chunked conv outputs and tables" % (path, wsize))
         block = memoryview(bytearray(total))
-        prefix = block[arena + wsize + kept:]
-        prefix[:] = tmp2
-        tmp2 = None
+        a = arena + wsize + kept + tmp
+        prefix = block[a:a + n]
+        f.seek(0)
+        _need(f.readinto(prefix) == n, "model file %r: read error in its tables" % path)
         return (f, size, prefix, block[:arena], block[arena:arena + wsize],
-                block[arena + wsize:arena + wsize + kept])
+                block[arena + wsize:arena + wsize + kept], block[arena + wsize + kept:a])
     except BaseException:
         f.close()
         raise
@@ -109,13 +147,13 @@ def open_file(path, wsize):
 class Source:
     """The open model file and the buffers every streamed layer shares."""
 
-    def __init__(self, f, path, size, wbuf, verify):
+    def __init__(self, f, path, size, wbuf, verify, tmp):
         self.f, self.path, self.verify = f, path, verify
         self.wbuf = wbuf
         self.wm = memoryview(wbuf)
         wsize = len(wbuf)
         self.layers = []
-        self.tmp = None  # a chunked conv's outputs, before they go to their channels
+        self.tmp = tmp  # a chunked conv's outputs, before they go to their channels
         crc, pos = 0, 0
         f.seek(0)
         while pos < size - 4:  # the whole file's CRC, as load() checks it in the heap
@@ -149,12 +187,8 @@ class Source:
 
     def ready(self):
         """After every layer is planned: the shared output buffer, then each layer's views."""
-        need = 0
-        for L in self.layers:
-            need = max(need, L.tmp_need)
-        if need:
-            mf.check_free(need, "chunked conv outputs")
-            self.tmp = bytearray(need)
+        for L in self.layers:  # open_file planned the same
+            _need(L.tmp_need <= len(self.tmp), "layer %d: chunk outputs disagree with the plan" % L.i)
         for L in self.layers:
             L.bind()
 
@@ -170,17 +204,8 @@ class Streamed:
         # out, p, pad or None) as the in-heap step holds them
         self.src, self.i, self.op, self.b_off, self.nw, self.n, self.per = src, i, op, b_off, nw, n, per
         self.call, self.rows = call, rows
-        B = len(src.wbuf)
-        blob = ((nw + 3) & ~3) + 12 * n
-        nb = n
-        if blob > B:
-            _need(op != mf.DW, "layer %d (DEPTHWISE_CONV_2D): its %d-byte blob must fit the "
-                               "weight buffer (wbuf=%d)" % (i, blob, B))
-            nb = B // (per + 12)
-            while nb and ((nb * per + 3) & ~3) + 12 * nb > B:
-                nb -= 1
-            _need(nb > 0, "wbuf=%d is too small: layer %d (%s) needs %d bytes for one output "
-                          "channel" % (B, i, mf.NAMES[op], ((per + 3) & ~3) + 12))
+        _need(nw == n * per, "layer %d: blob shape disagrees with the plan" % i)
+        nb = _nb(len(src.wbuf), i, op, n, per)
         self.nb = nb
         self.chunks = (n + nb - 1) // nb
         self.last = n - (self.chunks - 1) * nb
@@ -194,7 +219,8 @@ class Streamed:
 
     def bind(self):
         fn, x, out, pa, pad = self.call
-        self.v = (self._views(self.nb), self._views(self.last))
+        v = self._views(self.last)  # a layer in one chunk has the one set (heap: many layers)
+        self.v = (self._views(self.nb) if self.chunks > 1 else v, v)
         self.whole = self.src.wm[:((self.nw + 3) & ~3) + 12 * self.n]
         self.pa = (pa, pa)
         if self.chunks > 1:

@@ -50,6 +50,7 @@ def pack_holes():
 if code_first:
     import microlearn.engine
     import microlearn.kernels
+    microlearn.kernels.quantizer()  # float input's, imported on first use
     if wbuf:
         import microlearn.stream
     result("holes filled", pack_holes())

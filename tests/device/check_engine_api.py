@@ -15,7 +15,7 @@ from microlearn.engine import Model
 # per float-input call: measured 0 (list) and 80 (array('f'); 160 on 64-bit words), whatever
 # the input size; the goal was <= 2.5 KB for a 64-input model on 32-bit boards
 FLOAT_BYTES = 256
-for name in ("fc", "conv", "dwconv", "pad", "avgpool", "maxpool", "mean", "add", "softmax", "quantize"):
+for name in ("fc", "conv", "dwconv", "pad", "avgpool", "maxpool", "mean", "add", "softmax", "quantizer"):
     check("microlearn.kernels exports %s" % name, hasattr(kernels, name))
 check("kernels are native (viper) on this target", kernels.NATIVE)
 

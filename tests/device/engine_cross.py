@@ -10,7 +10,7 @@ import microlearn
 from microlearn import kernels
 
 # the engine's own kernels, always: one it stops exporting is a failure, not a fall back
-for name in ("fc", "conv", "dwconv", "pad", "avgpool", "maxpool", "mean", "add", "softmax", "quantize"):
+for name in ("fc", "conv", "dwconv", "pad", "avgpool", "maxpool", "mean", "add", "softmax", "quantizer"):
     check("microlearn.kernels exports %s" % name, hasattr(kernels, name))
 
 with open("cases.txt", "rb") as f:  # the QEMU RAM filesystem has binary files only

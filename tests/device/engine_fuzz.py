@@ -9,7 +9,7 @@ from microlearn import kernels
 from microlearn.engine import Model
 
 # the engine's own kernels, always: one it stops exporting is a failure, not a fall back
-for name in ("fc", "conv", "dwconv", "pad", "avgpool", "maxpool", "mean", "add", "softmax", "quantize"):
+for name in ("fc", "conv", "dwconv", "pad", "avgpool", "maxpool", "mean", "add", "softmax", "quantizer"):
     check("microlearn.kernels exports %s" % name, hasattr(kernels, name))
 
 status = []

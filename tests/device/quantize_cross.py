@@ -1,5 +1,5 @@
 # Cross-test driver (host-staged, see tests/host/test_quantize_input.py): float
-# input -> int8 through kernels.quantize (viper) and its plain twin.
+# input -> int8 through kernels.quantizer() (viper) and its plain twin.
 # cases.bin: records "<HHhxx" c, n, zp, then float32 scale, mean[c], std[c],
 # x[n] as float32, x[n] as float64. Reports per case and implementation the
 # hex of the int8 output, or "bad <index>" when it refused a non-finite value.
@@ -8,8 +8,8 @@ from devtest import check, result, done
 from microlearn import kernels
 from microlearn.quantize import quantize as twin
 
-check("microlearn.kernels exports quantize", hasattr(kernels, "quantize"))
-check("kernels.quantize is the viper one", kernels.quantize is not twin)
+check("microlearn.kernels exports quantizer", hasattr(kernels, "quantizer"))
+check("kernels.quantizer() is the viper one", kernels.quantizer() is not twin)
 
 with open("cases.bin", "rb") as f:
     data = f.read()
@@ -25,7 +25,7 @@ while pos < len(data):
     pos += 4 * n
     x8 = mv[pos:pos + 8 * n]
     pos += 8 * n
-    for tag, fn in (("v", kernels.quantize), ("t", twin)):
+    for tag, fn in (("v", kernels.quantizer()), ("t", twin)):
         for wide, x in ((0, x4), (1, x8)):
             out = bytearray(n)
             r = fn(x, wide, n, norm, c, sc, out, zp)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from microlearn_host import modelfile
-from microlearn_host.board import budget, deploy, mpy
+from microlearn_host.board import budget, budget_stream, deploy, mpy
 from microlearn_host.board.profiles import ROOT
 from microlearn_host.quant.qmodel import QLayer, QModel
 
@@ -77,6 +77,37 @@ def test_machine_code_over_the_executable_memory_is_refused(tmp_path):
     path.write_text(json.dumps(board))
     with pytest.raises(budget.BudgetError, match=r"machine code needs \d+ bytes of executable memory"):
         budget.check(modelfile.write(_fc_model(64, 10)), str(path))
+
+
+def test_streamed_float_input_costs_its_copy_and_quantize():
+    # a streamed model imports quantize at its first float input: the streamed budget counts
+    # its code in 'input' (what float input costs), the in-heap one in 'code' (with the kernels)
+    mlm = modelfile.write(_fc_model(700, 4))
+    whole, s = budget.need(mlm, "armv6m"), budget_stream.need(mlm, "armv6m", 1024)
+    q = budget.quantize_bytes("armv6m")[0]
+    assert q > 2000 and whole["code"] == budget.code_bytes("armv6m")
+    assert whole["input"] == 4 * 700 and s["input"] == 4 * 700 + q
+    stream_mod = [p for n, p in mpy.device_package("armv6m") if n.endswith("/stream.mpy")][0]
+    assert s["code"] == whole["code"] - q + budget.module_bytes("armv6m", "stream", stream_mod)[0]
+
+
+def test_person_detector_fits_the_rp2040_streamed_with_int8_input():
+    # the default 16 KB buffer leaves too little: the report falls back to the smallest buffer
+    # that streams it (its largest depthwise blob) and says float input would not fit
+    from microlearn_host.bench import big_models
+    mlm = modelfile.write(big_models.person_detect())
+    dw = max(L["blob_size"] for L in modelfile.read(mlm)["layers"] if L["op"] == "DEPTHWISE_CONV_2D")
+    assert budget_stream.min_wbuf(mlm) == dw == 5376
+    lines = budget_stream.report(mlm, "rp2040")
+    s = budget_stream.need(mlm, "armv6m", dw)
+    assert s["total"] > 194560 >= s["total"] - s["input"]
+    m = re.match(r"fits rp2040 streamed \(load\(path, stream=True\), wbuf=5376\) with int8 input only "
+                 r".* would take (\d+) bytes more.*\): (\d+) of 194560 heap bytes \((.*)\); reads (\d+)",
+                 lines[-1])
+    assert m, lines
+    assert int(m[1]) == s["input"] and int(m[2]) == s["total"] - s["input"]
+    assert int(m[2]) == sum(int(p.split()[1]) for p in m[3].split(" + ")) and "input" not in m[3]
+    assert int(m[4]) == s["read"] > 0.95 * len(mlm)
 
 
 def test_big_model_refused_with_the_excess():

@@ -111,3 +111,21 @@ def test_huge_quotients_saturate():
     """Beyond int64 the host used to wrap (1e30 gave -128); the device saturates."""
     x = np.array([1e30, -1e30, np.inf, -np.inf, 3e38], F)
     np.testing.assert_array_equal(ops.quantize(x, 1e-3, 5), [127, -128, 127, -128, 127])
+
+
+def test_streamed_model_quantizes_on_first_use(target, run_device):
+    """A streamed model imports quantize at its first float input, not at load; the bytes it
+    gives are the host reference's (reference.quantize_input)."""
+    from microlearn_host import modelfile
+    from microlearn_host.quant import reference
+    from microlearn_host.quant.qmodel import QLayer
+    rng = np.random.default_rng(3)
+    n = 1100
+    layer = QLayer("FULLY_CONNECTED", [0], (4,), 0.05, 0, weights=rng.integers(-3, 4, (4, n), dtype=np.int8),
+                   bias=np.zeros(4, np.int32), w_scales=np.full(4, 0.01))
+    qm = QModel((n,), 0.02, 3, [layer])
+    qm.mean, qm.std = np.array([0.25], F), np.array([1.5], F)
+    xf = rng.normal(0, 1, n).astype("<f4")
+    xq = np.asarray(reference.quantize_input(qm, xf), np.int8).tobytes()
+    run_device(target, "lazy_quantize.py", files={  # fails on any failed device check
+        "big.mlm": modelfile.write(qm), "xf.bin": xf.tobytes(), "xq.bin": xq})

@@ -20,8 +20,8 @@ RESERVE = 16 * 1024  # working room: the user's script, gc headroom, learning bu
 # (tests/host/test_budget_device.py keeps these honest): a fixed part, per
 # layer, per int32 of its kernel parameters, per padded layer, per class name.
 LOAD_BASE = 1800
-LOAD_PER_LAYER = 320
-LOAD_PER_PARAM = 8
+LOAD_PER_LAYER = 304
+LOAD_PER_PARAM = 4
 LOAD_PER_PAD = 150
 LOAD_PER_CLASS = 24
 # A module loaded from .mpy costs its file size plus this (module, globals, functions, qstrs).
@@ -51,6 +51,9 @@ LEARNING = ("learner", "learn_head", "learn_viper", "learn_py", "state")
 # The active-learning app's modules: imported by microlearn.app only (bench/app_cost.py
 # measures the whole app's heap on the boards).
 APP = ("app", "ask", "button", "led", "query", "sources")
+# The float input's quantize: imported with the kernels, but on first use for streamed
+# weights (engine.py; budget_stream counts it in 'input', what float input costs).
+LAZY = "quantize_viper"
 # Imported by load(..., stream=True) only: a model whose weights stay in the file.
 STREAMING = ("stream",)
 
@@ -84,14 +87,29 @@ def module_bytes(arch, mod, path):
     return size + CODE_PER_MODULE + MODULE_BUFFERS.get(mod, 0), ex
 
 
-def code_bytes(arch):
-    """Python heap the microlearn modules take once imported on a viper board of `arch`."""
-    return sum(module_bytes(arch, mod, path)[0] for mod, path in _inference_modules(arch))
+def code_bytes(arch, quantize=True):
+    """Python heap the microlearn modules take once imported on a viper board of `arch`
+    (without the float input's quantize, which a streamed model imports on first use)."""
+    return sum(module_bytes(arch, mod, path)[0] for mod, path in _inference_modules(arch)
+               if quantize or mod != LAZY)
 
 
-def exec_bytes(arch):
+def exec_bytes(arch, quantize=True):
     """Executable memory outside the Python heap that they take (0 where the heap holds it)."""
-    return sum(module_bytes(arch, mod, path)[1] for mod, path in _inference_modules(arch))
+    return sum(module_bytes(arch, mod, path)[1] for mod, path in _inference_modules(arch)
+               if quantize or mod != LAZY)
+
+
+def quantize_bytes(arch):
+    """(heap, exec) of the float input's quantize module."""
+    return [module_bytes(arch, mod, path) for mod, path in _inference_modules(arch) if mod == LAZY][0]
+
+
+def input_parts(n_in, arch):
+    """(heap, exec) that a streamed model's float input costs: its float32 copy (for a list
+    input) and the quantize module, imported on first use."""
+    h, e = quantize_bytes(arch)
+    return 4 * n_in + h, e
 
 
 def load_bytes(info):
@@ -104,8 +122,9 @@ def load_bytes(info):
 
 
 def need(mlm, arch):
-    """{'model', 'arena', 'load', 'input', 'code', 'peak', 'reserve', 'total'} bytes for
-    model file bytes `mlm`; 'input' is the float32 copy of a list input, made on first use."""
+    """{'model', 'arena', 'load', 'input', 'code', 'peak', 'reserve', 'total', 'exec'} bytes
+    for model file bytes `mlm`; 'input' is what float input costs (its float32 copy): none of
+    it for int8 input."""
     info = modelfile.read(mlm)
     n_in = info["tensors"][0]["size"]
     parts = {"model": len(mlm), "arena": info["arena_size"], "load": load_bytes(info),

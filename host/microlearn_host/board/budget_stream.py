@@ -62,47 +62,82 @@ def need(mlm, arch, wbuf):
             tmp = max(tmp, p[3] * p[4] * nb)
         n_out = p[1] if op == "FULLY_CONNECTED" else p[5]
         objs += STREAM_PER_CHUNK * ((n_out + nb - 1) // nb - 1)
+    inp = budget.input_parts(info["tensors"][0]["size"], arch)  # quantize: on first use
     stream_code = [budget.module_bytes(arch, "stream", path) for name, path
                    in mpy.device_package(arch) if name.endswith("/stream.mpy")][0]
     parts = {"tables": _a4(min(len(mlm) - 4, lay_off + nl * REC)), "arena": _a4(info["arena_size"]),
              "wbuf": _a4(wbuf), "kept": kept, "tmp": tmp, "load": budget.load_bytes(info) + objs,
-             "input": 4 * info["tensors"][0]["size"], "code": budget.code_bytes(arch) + stream_code[0],
+             "input": inp[0], "code": budget.code_bytes(arch, False) + stream_code[0],
              "peak": budget.PEAK, "reserve": budget.RESERVE}
     parts["total"] = sum(parts[k] for k in PARTS)
     parts["read"] = read
-    parts["exec"] = budget.exec_bytes(arch) + stream_code[1]  # not heap: not in the total
+    parts["exec"] = budget.exec_bytes(arch, False) + stream_code[1] + inp[1]  # not heap: not in the total
     return parts
 
 
-def describe(n):
-    return " + ".join("%s %d" % (k, n[k]) for k in PARTS)
+def min_wbuf(mlm):
+    """The smallest weight buffer the model streams with: every depthwise blob whole, one
+    output channel of every other streamed layer."""
+    info = modelfile.read(mlm)
+    layers = info["layers"]
+    n = len(layers)
+    head = n - 2 if n >= 2 and layers[-1]["op"] == "SOFTMAX" and layers[-2]["op"] == "FULLY_CONNECTED" else -1
+    least = 0
+    for i, L in enumerate(layers):
+        b, op, p = L["blob_size"], L["op"], L["p"]
+        if op not in STREAMED or b <= SMALL or i == head:
+            continue
+        per = p[0] if op == "FULLY_CONNECTED" else p[6] * p[7] * p[2]
+        least = max(least, b if op == "DEPTHWISE_CONV_2D" else _a4(per) + 12)
+    return _a4(least)
+
+
+def describe(n, skip=()):
+    return " + ".join("%s %d" % (k, n[k]) for k in PARTS if k not in skip)
 
 
 def report(mlm, board_name, wbuf=None):
     """The lines export --board prints: in the heap if it fits there, else streamed (with
-    the bytes it reads per inference); BudgetError when neither fits."""
+    the bytes it reads per inference), else either of them fed int8 input only (no float
+    copy, no quantize code); BudgetError when none fits."""
     board = boards.load(board_name)
     heap = board["heap_bytes"]
     n = budget.need(mlm, board["arch"])
     budget.check_exec(board_name, n)
+    given = wbuf
     wbuf = wbuf or default_wbuf(board_name)
     try:
         s = need(mlm, board["arch"], wbuf)
     except ValueError as e:
         s, why = None, str(e)
+    if not given and (s is None or s["total"] > heap) and min_wbuf(mlm) < wbuf:
+        wbuf = min_wbuf(mlm)  # the default buffer does not do: the smallest that does
+        s = need(mlm, board["arch"], wbuf)
+    streamed = "streamed (load(path, stream=True), wbuf=%d)" % wbuf
     if n["total"] <= heap:
         lines = [budget.fits_line(board_name, n)]
         if s is not None:
-            lines.append("streamed (load(path, stream=True), wbuf=%d) it would need %d of %d heap "
-                         "bytes and read %d bytes per inference" % (wbuf, s["total"], heap, s["read"]))
+            lines.append("%s it would need %d of %d heap bytes and read %d bytes per inference"
+                         % (streamed, s["total"], heap, s["read"]))
         return lines
+    whole = ("does not fit %s in the heap: it needs %d of %d bytes (%s)"
+             % (board_name, n["total"], heap, budget.describe(n)))
     if s is not None and s["total"] <= heap:
-        return ["does not fit %s in the heap: it needs %d of %d bytes (%s)"
-                % (board_name, n["total"], heap, budget.describe(n)),
-                "fits %s streamed (load(path, stream=True), wbuf=%d): %d of %d heap bytes (%s); "
-                "reads %d bytes from the file per inference%s"
-                % (board_name, wbuf, s["total"], heap, describe(s), s["read"],
-                   budget.exec_line(board_name, s))]
+        return [whole, "fits %s %s: %d of %d heap bytes (%s); reads %d bytes from the file per "
+                "inference%s" % (board_name, streamed, s["total"], heap, describe(s), s["read"],
+                                 budget.exec_line(board_name, s))]
+    int8 = ("with int8 input only (bytes, as a camera gives; float input would take %d bytes "
+            "more: its float32 copy and the quantize code)")
+    if n["total"] - n["input"] <= heap:
+        return [whole, "fits %s in the heap %s: %d of %d heap bytes (%s)%s"
+                % (board_name, int8 % n["input"], n["total"] - n["input"], heap,
+                   " + ".join("%s %d" % (k, n[k]) for k in budget.PARTS if k != "input"),
+                   budget.exec_line(board_name, n))]
+    if s is not None and s["total"] - s["input"] <= heap:
+        return [whole, "fits %s %s %s: %d of %d heap bytes (%s); reads %d bytes from the file "
+                "per inference%s" % (board_name, streamed, int8 % s["input"], s["total"] - s["input"],
+                                     heap, describe(s, ("input",)), s["read"],
+                                     budget.exec_line(board_name, s))]
     raise budget.BudgetError(
         "model does not fit board %s: in the heap it needs %d bytes (%s), streamed %s; the "
         "board's heap budget is %d bytes"
