@@ -10,6 +10,7 @@ UNIX := build/unix/micropython
 UNIX32 := build/unix32/micropython
 M0 := build/m0/firmware.elf
 M3 := build/m3/firmware.elf
+M0BIG := build/m0big/firmware.elf
 TARGET_FILES := $(UNIX) $(UNIX32) $(M0) $(M3)
 BOARD ?=
 PORT ?=
@@ -49,6 +50,8 @@ $(M0): tools/build_target.sh | $(MP_SRC)
 	bash tools/build_target.sh m0
 $(M3): tools/build_target.sh | $(MP_SRC)
 	bash tools/build_target.sh m3
+$(M0BIG): tools/build_target.sh | $(MP_SRC)
+	bash tools/build_target.sh m0big
 
 targets: $(TARGET_FILES)
 
@@ -58,7 +61,7 @@ test: venv targets
 demo: venv targets
 	$(VENV)/bin/microlearn demo
 
-bench: venv targets
+bench: venv targets $(M0BIG)
 	$(VENV)/bin/microlearn bench
 
 # Without BOARD and PORT, say how to call it (before installing anything).
@@ -73,7 +76,7 @@ deploy-usage:
 	@exit 2
 
 clean:
-	rm -rf build/unix build/unix32 build/m0 build/m3 build/mpy build/logs
+	rm -rf build/unix build/unix32 build/m0 build/m3 build/m0big build/mpy build/logs
 
 distclean:
 	rm -rf build $(VENV)

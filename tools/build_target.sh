@@ -4,10 +4,12 @@
 #   unix32  32-bit Unix port, single-precision floats (ESP32/RP2040 arithmetic)
 #   m0      QEMU micro:bit (Cortex-M0, armv6m like the RP2040), native emitter on, 190 KB heap
 #   m3      QEMU MPS2-AN385 (Cortex-M3, armv7m)
+#   m0big   the m0 with 640 KB of RAM and a 512 KB heap: benchmarks only (boards/bench/m0big.json),
+#           where a model too big for the RP2040's heap runs in RAM to compare with streaming
 # The log goes to build/logs/<target>.log; the make output is only shown on failure.
 # BUILD_DIR=dir puts the target and its log under dir instead of build/ (the source stays).
 set -euo pipefail
-TARGET=${1:?usage: build_target.sh unix|unix32|m0|m3}
+TARGET=${1:?usage: build_target.sh unix|unix32|m0|m3|m0big}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SRC=$ROOT/build/micropython
 BUILD_DIR=${BUILD_DIR:-$ROOT/build}
@@ -42,7 +44,16 @@ case "$TARGET" in
   m3)
     cmd=(make -C "$SRC/ports/qemu" -j"$JOBS" BOARD=MPS2_AN385 BUILD="$OUT/obj" FROZEN_MANIFEST= MICROPY_HEAP_SIZE=194560)
     product=$OUT/obj/firmware.elf ;;
-  *) echo "error: unknown target '$TARGET' (known: unix unix32 m0 m3)" >&2; exit 2 ;;
+  m0big)
+    # the port's nRF51 link script gives RAM 256K: the same script with 640K (stack on top of
+    # it; the staged files above, at 640K, as boards/bench/m0big.json says)
+    sed 's/RAM : ORIGIN = 0x20000000, LENGTH = 256K/RAM : ORIGIN = 0x20000000, LENGTH = 640K/' \
+        "$SRC/ports/qemu/mcu/arm/nrf51.ld" > "$OUT/nrf51_640k.ld"
+    grep -q "LENGTH = 640K" "$OUT/nrf51_640k.ld" || { echo "error: nrf51.ld has no 256K RAM line" >&2; exit 1; }
+    cmd=(make -C "$SRC/ports/qemu" -j"$JOBS" BOARD=MICROBIT BUILD="$OUT/obj" FROZEN_MANIFEST=
+         MICROPY_HEAP_SIZE=524288 "CFLAGS_EXTRA=$M0_CFLAGS" LDSCRIPT="$OUT/nrf51_640k.ld")
+    product=$OUT/obj/firmware.elf ;;
+  *) echo "error: unknown target '$TARGET' (known: unix unix32 m0 m3 m0big)" >&2; exit 2 ;;
 esac
 
 # mpy-cross is needed by the ports' build even without frozen code.

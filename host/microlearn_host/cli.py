@@ -132,12 +132,13 @@ def _args_stream(s):
 
 def _args_bench(s):
     s.add_argument("--targets", default="unix,unix32,m0", help="comma-separated virtual boards")
-    s.add_argument("--only", choices=("engine", "learning", "tradeoff", "active", "speed"),
+    s.add_argument("--only", choices=("engine", "learning", "tradeoff", "active", "speed", "streaming"),
                    help="run one section (engine: the dot product, the kernels and whole models on "
                    "--targets, ~3 min; learning: the Learner on its host twin, then its cost on "
                    "--targets, minutes; tradeoff: its same-arm against other-arm table alone, "
                    "~5 min; active: query strategies against random, ~5 min; speed: models "
-                   "layer by layer on the kernel sets, m0 and Unix, ~2 min) and replace it "
+                   "layer by layer on the kernel sets, m0 and Unix, ~2 min; streaming: big models "
+                   "in RAM against streamed, m0 and m0big, ~3 min) and replace it "
                    "in docs/benchmarks.md")
 
 

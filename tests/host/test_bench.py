@@ -88,3 +88,35 @@ def test_header_says_what_varies_between_machines():
     for figure in ("float", "int8", "train s", "us"):
         assert figure in text, figure
     assert "do not vary" in text and "instructions" in text
+
+
+def test_streaming_table_and_goal():
+    """The streaming section's overhead is streamed / in-RAM - 1 on the same target, the goal
+    is read off person detection at the smallest buffer, and a differing output is flagged."""
+    from microlearn_host.bench import streaming
+    run = lambda infer, crc: {"unit": "instructions", "load": 1, "infer": infer, "free": 5, "crc": crc}
+    res = {"person_detect": {"file": 10, "macs": 20, "read": 9, "arena": {
+        "simple": 300, "ours": 120, "bound": 100, "worst": 3}, "runs": [
+        ("m0big", False, 0, True, run(40_000_000, 7)), ("m0big", True, 5376, True, run(52_000_000, 7)),
+        ("m0", True, 5376, True, run(60_000_000, 8)), ("m0", True, 16384, True, "no block")]}}
+    text = streaming.render(res)
+    rows = [r for r in text.splitlines() if r.startswith("| person_detect")]
+    assert "+30.0%" in rows[1] and "same as in RAM" in rows[1]
+    assert "| - |" in rows[2] and "**differs**" in rows[2]  # another target: no ratio
+    assert "failed: no block" in rows[3]
+    assert "+30.0% instructions against in RAM (goal <= +25%: **not met**)" in text
+    assert "| person_detect | 300 | 120 | 100 (3) |" in text
+
+
+def test_streaming_bench_body_runs_both_modes():
+    """device/scripts/bench_stream.py on unix: in RAM and streamed give the same output."""
+    from microlearn_host.board.runner import run_body
+    qm = bm.mlp()
+    files = {"model.mlm": modelfile.write(qm), "x.bin": bytes(range(64))}
+    out = []
+    for stream in (False, True):
+        files["cfg.json"] = json.dumps({"stream": stream, "wbuf": 1024, "verify": True,
+                                        "kernels": "best"}).encode()
+        out.append(run_body("unix", "bench_stream.py", files)["run"])
+    assert out[0]["crc"] == out[1]["crc"] and out[0]["unit"] == "us"
+    assert out[1]["free"] > 0

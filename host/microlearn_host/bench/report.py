@@ -194,6 +194,13 @@ def main(args):
         print(text)
         print("written to", os.path.relpath(update_doc(text, title=speed.TITLE)))
         return 0
+    if getattr(args, "only", None) == "streaming":  # models larger than the heap
+        from . import streaming
+        from .learning import update_doc
+        text = streaming.section(log=lambda m: print(m, flush=True))
+        print(text)
+        print("written to", os.path.relpath(update_doc(text, title=streaming.TITLE)))
+        return 0
     if getattr(args, "only", None) == "engine":  # the engine's sections: dot, kernels, models
         from .learning import update_doc
         for text in (dot_section(targets), kernel_section(targets), model_section(targets)):
@@ -207,9 +214,10 @@ def main(args):
         print(text)
         print("written to", os.path.relpath(tradeoff.update_doc(text)))
         return 0
-    from . import speed
+    from . import speed, streaming
     sections = [dot_section(targets), kernel_section(targets), model_section(targets),
-                speed.section(log=lambda m: print(m, flush=True))]
+                speed.section(log=lambda m: print(m, flush=True)),
+                streaming.section(log=lambda m: print(m, flush=True))]
     sections += extra_sections(targets)
     text = header(targets, platform.node() or "this machine", datetime.date.today().isoformat())
     text += "\n".join(sections)
