@@ -17,9 +17,10 @@ def native_kernels():
     return kernels_viper
 
 
-# Set by the engine before it imports the kernels for a model with streamed weights: the
-# kernels then leave the float input's quantize to its first use (quantizer()).
-lazy_quantize = False
+# Set by the engine before it imports the kernels for a model with streamed weights: the bytes
+# its block will take. The kernels then leave the float input's quantize to its first use
+# (quantizer()) and size their scratch for the heap the block leaves.
+tight = 0
 
 
 def quantizer():

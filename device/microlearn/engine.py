@@ -59,14 +59,21 @@ class Model:
         if stream is not None:
             if self.name is None:
                 raise TypeError("stream=True reads the weights from the file: give its path")
-            # the code first (stream, then the kernels): what their imports leave as holes
-            # takes the layers' small objects later, and the model's block finds the rest of
-            # the heap whole (the person detector fits the emulated RP2040 in this order)
+            # the code first (stream, then the kernels, told the block's size): what their
+            # imports leave as holes takes the layers' small objects later, and the model's
+            # block finds the rest of the heap whole (the person detector fits the emulated
+            # RP2040 in this order)
             from . import stream as st
-            if k is None or isinstance(k, str):
-                k = _kernels(True) if k is None else _kernels(True).named(k)
-            gc.collect()
-            f, size, buf, arena, wbuf, kept, tmp = st.open_file(src, stream[0])
+            ks = [k]
+
+            def code(block):
+                if ks[0] is None or isinstance(ks[0], str):
+                    ks[0] = _kernels(block) if ks[0] is None else _kernels(block).named(ks[0])
+                gc.collect()
+
+            f, size, buf, arena, wbuf, kept, tmp = st.open_file(src, stream[0], code)
+            k = ks[0]
+            code = ks = None
             self._src = st.Source(f, src, size, wbuf, stream[1], tmp)
             wbuf = None
         elif file is not None:
@@ -400,10 +407,12 @@ def _twin_pad_inplace():  # kernel sets without one (tests): the plain twin
     return pad_inplace
 
 
-def _kernels(lazy_quantize=False):
-    """The kernels module; if this imports it, lazy_quantize leaves quantize to first use."""
+def _kernels(tight=0):
+    """The kernels module. If this imports it, tight (the bytes a streamed model's block will
+    take) leaves quantize to its first use and sizes the Thumb kernels' scratch for what is
+    left (compat.tight)."""
     from . import compat
-    compat.lazy_quantize = lazy_quantize
+    compat.tight = tight
     try:
         from . import kernels
     except (MemoryError, ImportError) as e:  # ImportError: what a full heap leaves behind

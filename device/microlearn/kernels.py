@@ -24,9 +24,10 @@ if NATIVE and 4 <= _ARCH <= 8:
     # the Thumb kernels' scratch, made before any kernel code (a block found later, in a heap
     # the imports have cut up, may not exist): 2 KB, what the budget counts, or 4 KB (faster)
     # where the heap has room to spare: >= 72 KB free now, before the kernels' ~34 KB of code
-    # and the budget's peak and reserve (26 KB) are taken
+    # and the budget's peak and reserve (26 KB) are taken (and a streamed model's block:
+    # compat.tight)
     gc.collect()
-    _scratch = bytearray(4096 if gc.mem_free() >= 73728 else 2048)
+    _scratch = bytearray(4096 if gc.mem_free() - _compat.tight >= 73728 else 2048)
 RAW = NATIVE
 RAW_SOFTMAX = False
 if NATIVE:
@@ -54,7 +55,7 @@ def _twin_quantize():
 
 def quantizer():
     """quantize (float input -> int8): viper where it runs, else the twin. Imported here with
-    the kernels, or, when the engine set compat.lazy_quantize (streamed weights), on first
+    the kernels, or, when the engine set compat.tight (streamed weights), on first
     use: a model fed int8 bytes (a camera's) never spends its ~4 KB."""
     global _q
     if _q is None:
@@ -64,7 +65,7 @@ def quantizer():
 
 
 _q = None
-if not _compat.lazy_quantize:
+if not _compat.tight:
     quantizer()
 
 

@@ -3,7 +3,8 @@
 # blob (int8 weights, then int32 bias, multiplier, shift) is read into wbuf when the layer
 # runs, a slice of output channels at a time where it does not fit (FC and conv; a
 # depthwise blob must fit whole). Every read is checked: a short read, a read error or (with
-# verify) a CRC other than the one taken at load raises OSError, never wrong scores.
+# verify) a checksum other than the one taken at load raises OSError, never wrong scores.
+# A run allocates nothing (the checksum's state is an array).
 # Needs the viper kernels: they read int32 tables from raw buffers.
 import micropython
 from array import array
@@ -28,6 +29,34 @@ def _place(src: ptr8, dst: ptr8, p: ptr32):
             dst[d + i] = src[s + i]
         s += run
         d += stride
+
+
+@micropython.viper
+def _sum(buf, n: int, st: ptr32):
+    # st[0], st[1] += a Fletcher-style sum of buf[0:n] in 32-bit words (then its last 1-3
+    # bytes): the state stays in st, so a run allocates nothing (binascii.crc32 returns an int
+    # that a 32-bit board boxes, at every read)
+    a = st[0]
+    b = st[1]
+    p = ptr8(buf)
+    i = 0
+    if (int(p) & 3) == 0:  # word loads need alignment (wbuf's views all are)
+        w = ptr32(buf)
+        for k in range(n >> 2):
+            a += w[k]
+            b += a
+        i = n & ~3
+    while i < n:
+        a += p[i]
+        b += a
+        i += 1
+    st[0] = a
+    st[1] = b
+
+
+@micropython.viper
+def _same(x: ptr32, y: ptr32) -> int:
+    return int(x[0] == y[0] and x[1] == y[1])
 
 
 def _need(ok, msg):
@@ -106,11 +135,12 @@ def _keeps(op, b_size, head):
     return b_size and (op not in (mf.FC, mf.CONV, mf.DW) or b_size <= SMALL or head)
 
 
-def open_file(path, wsize):
+def open_file(path, wsize, before=None):
     """(file, size, prefix, arena, wbuf, kept, tmp): the file opened for the model's lifetime;
     its header and tables (prefix), the arena, the weight buffer, the blobs kept in the heap
     and the chunked conv outputs as views of one block (one big allocation: the heap may hold
-    no two, and later the layers' many small objects leave no 2 KB block)."""
+    no two, and later the layers' many small objects leave no 2 KB block). before(bytes), if
+    given, runs once the block's size is known and before it is allocated."""
     import os
     try:
         size = os.stat(path)[6]
@@ -130,6 +160,8 @@ def open_file(path, wsize):
         kept, tmp = _plan(f, nl, lay_off, size - 4, wsize)
         tmp = _a4(tmp)
         total = arena + wsize + kept + tmp + _a4(n)
+        if before is not None:
+            before(total)
         mf.check_free(total, "streamed model %r: arena, weight buffer (wbuf=%d), kept blobs, "
                       "chunked conv outputs and tables" % (path, wsize))
         block = memoryview(bytearray(total))
@@ -154,6 +186,7 @@ class Source:
         wsize = len(wbuf)
         self.layers = []
         self.tmp = tmp  # a chunked conv's outputs, before they go to their channels
+        self.st = array("i", (0, 0))  # the running checksum of a layer's reads (_sum)
         crc, pos = 0, 0
         f.seek(0)
         while pos < size - 4:  # the whole file's CRC, as load() checks it in the heap
@@ -236,9 +269,12 @@ class Streamed:
                 self.tv = (t[:self.rows * self.nb], t[:self.rows * self.last])
                 self.pl = (array("i", [self.rows, self.nb, self.n, 0]),
                            array("i", [self.rows, self.last, self.n, 0]))
-        self.crc = self._load(None) if self.src.verify else 0
+        self.sum = array("i", (0, 0))  # the checksum of what load() read
+        if self.src.verify:
+            self._load(None)
+            self.sum[:] = self.src.st
 
-    def _read(self, view, off, crc):
+    def _read(self, view, off):
         f = self.src.f
         try:
             f.seek(off)
@@ -248,28 +284,32 @@ class Streamed:
         if got != len(view):
             raise OSError("model file %r: layer %d: read %d of %d bytes (changed since load?)"
                           % (self.src.path, self.i, got or 0, len(view)))
-        return crc32(view, crc) if self.src.verify else 0
+        if self.src.verify:
+            _sum(view, len(view), self.src.st)
 
-    def _chunk(self, c, crc):
+    def _chunk(self, c):
         """Chunk c into wbuf: its weights, then its slices of bias, mult and shift."""
         if self.chunks == 1:
-            return self._read(self.whole, self.b_off, crc)
+            self._read(self.whole, self.b_off)
+            return
         v = self.v[1] if c == self.chunks - 1 else self.v[0]
         o0 = c * self.nb
         t = self.b_off + ((self.nw + 3) & ~3) + 4 * o0  # this chunk's bias
-        crc = self._read(v[0], self.b_off + o0 * self.per, crc)
-        crc = self._read(v[1], t, crc)
-        crc = self._read(v[2], t + 4 * self.n, crc)
-        return self._read(v[3], t + 8 * self.n, crc)
+        self._read(v[0], self.b_off + o0 * self.per)
+        self._read(v[1], t)
+        self._read(v[2], t + 4 * self.n)
+        self._read(v[3], t + 8 * self.n)
 
     def _load(self, run):
-        """Read every chunk (and run the kernel on it, if run); the CRC of what was read."""
-        crc = 0
+        """Read every chunk (and run the kernel on it, if run); the checksum of what was read
+        goes to the source's st."""
+        st = self.src.st
+        st[0] = st[1] = 0
         fn, x, out, pa, pad = self.call
         if run and pad:
             pad[0](pad[1], x, pad[2])
         for c in range(self.chunks):
-            crc = self._chunk(c, crc)
+            self._chunk(c)
             if not run:
                 continue
             j = 1 if c == self.chunks - 1 else 0
@@ -283,9 +323,9 @@ class Streamed:
                 pl = self.pl[j]
                 pl[3] = c * self.nb
                 _place(self.tv[j], out, pl)
-        return crc
 
     def run(self):
-        if self._load(True) != self.crc:
+        self._load(True)
+        if self.src.verify and not _same(self.src.st, self.sum):
             raise OSError("model file %r changed since load (layer %d's weights differ)"
                           % (self.src.path, self.i))

@@ -1,7 +1,8 @@
 # Benchmark body (the host prepends clock.py): one inference of model.mlm with its weights in
 # the heap or streamed from the file. Files: model.mlm, x.bin (the int8 input), cfg.json
 # {"stream": bool, "wbuf": bytes, "verify": bool, "kernels": "best" or "viper"}. Results "run": {"load": load()'s cost,
-# "infer": the second whole inference (the first warms up), "free": heap free after load,
+# "infer": the second whole inference (the first warms up; the collector off), "alloc": the
+# bytes it allocated, "free": heap free after load,
 # "crc": CRC32 of the output (both modes must give the same), "unit"}.
 import gc
 import json
@@ -25,8 +26,14 @@ n = len(m._steps)
 m._run(n)  # warm-up: predict_int8() on the input in place
 with open("x.bin", "rb") as f:
     f.readinto(m._tv[0])
+gc.collect()
+gc.disable()  # no collection inside the count; what the run allocates is counted instead
+a0 = gc.mem_alloc()
 t0 = clock()
 m._run(n)
 t = elapsed(t0)
-res = {"unit": UNIT, "load": t_load, "infer": t, "free": free, "crc": crc32(m._tv[-1]) & 0xFFFFFFFF}
+alloc = gc.mem_alloc() - a0
+gc.enable()
+res = {"unit": UNIT, "load": t_load, "infer": t, "free": free, "alloc": alloc,
+       "crc": crc32(m._tv[-1]) & 0xFFFFFFFF}
 print("@@ " + json.dumps({"result": "run", "value": res}))

@@ -45,6 +45,13 @@ for w in cfg["wbufs"]:
     set_input(m)
     m._run(len(m._steps))  # predict_int8() on the input already in place
     equal("a whole run == its last layer, wbuf %d" % w, crc32(m._tv[-1]) & 0xFFFFFFFF, ref[-1])
+    gc.collect()
+    gc.disable()
+    a0 = gc.mem_alloc()
+    m._run(len(m._steps))
+    a1 = gc.mem_alloc()
+    gc.enable()
+    result("bytes a run allocates, wbuf %d" % w, a1 - a0)
     m.close()
     m = None
 

@@ -94,7 +94,8 @@ def test_streaming_table_and_goal():
     """The streaming section's overhead is streamed / in-RAM - 1 on the same target, the goal
     is read off person detection at the smallest buffer, and a differing output is flagged."""
     from microlearn_host.bench import streaming
-    run = lambda infer, crc: {"unit": "instructions", "load": 1, "infer": infer, "free": 5, "crc": crc}
+    run = lambda infer, crc: {"unit": "instructions", "load": 1, "infer": infer, "free": 5, "alloc": 0,
+                              "crc": crc}
     res = {"person_detect": {"file": 10, "macs": 20, "read": 9, "arena": {
         "simple": 300, "ours": 120, "bound": 100, "worst": 3}, "runs": [
         ("m0big", False, 0, True, run(40_000_000, 7)), ("m0big", True, 5376, True, run(52_000_000, 7)),
@@ -120,3 +121,4 @@ def test_streaming_bench_body_runs_both_modes():
         out.append(run_body("unix", "bench_stream.py", files)["run"])
     assert out[0]["crc"] == out[1]["crc"] and out[0]["unit"] == "us"
     assert out[1]["free"] > 0
+    assert out[0]["alloc"] == 0 == out[1]["alloc"]  # C file reads and a small-int checksum

@@ -51,4 +51,9 @@ def test_streamed_model_is_exact(name, target, wbuf, errors, run_device):
     if cfg["errors"]:  # a small model to spoil: three copies of it fit the boards' RAM disks
         files["e.mlm"] = modelfile.write(mlp(sizes=(256, 48, 10)))
     res = run_device(target, "streamed_weights.py", timeout=900, files=files)
-    print(target, name, {k: v for k, v in res.values().items()})
+    vals = res.values()
+    print(target, name, vals)
+    if target == "unix32":  # C file reads, the checksum in place: a run allocates nothing (the
+        # QEMU boards' Python RAM filesystem allocates views per read, a board's does not)
+        for w in wbuf:
+            assert vals["bytes a run allocates, wbuf %d" % w] == 0, vals

@@ -110,9 +110,15 @@ def report(mlm, board_name, wbuf=None):
         s = need(mlm, board["arch"], wbuf)
     except ValueError as e:
         s, why = None, str(e)
-    if not given and (s is None or s["total"] > heap) and min_wbuf(mlm) < wbuf:
-        wbuf = min_wbuf(mlm)  # the default buffer does not do: the smallest that does
-        s = need(mlm, board["arch"], wbuf)
+    if not given and (s is None or s["total"] > heap):
+        # the default buffer does not do: the largest smaller one that fits (a smaller buffer
+        # means more chunks), else the smallest the model takes
+        least = min_wbuf(mlm)
+        tries = [(w, need(mlm, board["arch"], w))
+                 for w in [b for b in (8192, 4096, 2048) if least < b < wbuf] + [least]]
+        wbuf, s = next((x for x in tries if x[1]["total"] <= heap),  # float input too,
+                       next((x for x in tries if x[1]["total"] - x[1]["input"] <= heap),  # int8
+                            tries[-1]))
     streamed = "streamed (load(path, stream=True), wbuf=%d)" % wbuf
     if n["total"] <= heap:
         lines = [budget.fits_line(board_name, n)]
