@@ -425,11 +425,7 @@ def _kernels(tight=0):
 def _i32(fm, off, n, raw):
     """int32 table of the file: a view where the kernel reads raw buffers, else an
     array('i') (the plain kernels index ints), copied once straight from the file."""
-    if raw:
-        return fm[off:off + 4 * n]
-    a = array("i")
-    a.extend(fm[off:off + 4 * n])
-    return a
+    return fm[off:off + 4 * n] if raw else mf.i32_array(fm, off, n)
 
 
 def _deq_fill(t, scale, zp):

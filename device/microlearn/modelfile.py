@@ -122,8 +122,8 @@ def parse(buf, h=None, size=None):
         # arrays, the kernels' own argument (the engine passes them on, no copy); extend()
         # copies the file's little-endian int32s straight in (no tuple left behind as garbage
         # between the layers' objects)
-        pp = _i32s(buf, pos, npp) if npp else None
-        p = _i32s(buf, pos + 4 * npp, npl)
+        pp = i32_array(buf, pos, npp) if npp else None
+        p = i32_array(buf, pos + 4 * npp, npl)
         pos += 4 * (npl + npp)
         _need(zp0 == tensors[in0][1] and (nin == 1 or zp1 == tensors[in1][1]), "%s: input zero point mismatch" % name)
         _need(amin <= amax, "%s: empty activation range" % name)
@@ -141,7 +141,8 @@ def parse(buf, h=None, size=None):
     return (arena, ncls, names_off, norm_off), tensors, layers
 
 
-def _i32s(buf, pos, n):
+def i32_array(buf, pos, n):
+    """The n little-endian int32s at buf[pos:] as an array('i'), copied straight in."""
     a = array("i")
     a.extend(memoryview(buf)[pos:pos + 4 * n])
     return a

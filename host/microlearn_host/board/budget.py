@@ -87,17 +87,23 @@ def module_bytes(arch, mod, path):
     return size + CODE_PER_MODULE + MODULE_BUFFERS.get(mod, 0), ex
 
 
+def code_parts(arch, quantize=True):
+    """(Python heap, executable memory outside it) the microlearn modules take once imported
+    on a viper board of `arch` (without the float input's quantize, which a streamed model
+    imports on first use)."""
+    parts = [module_bytes(arch, mod, path) for mod, path in _inference_modules(arch)
+             if quantize or mod != LAZY]
+    return sum(h for h, _ in parts), sum(e for _, e in parts)
+
+
 def code_bytes(arch, quantize=True):
-    """Python heap the microlearn modules take once imported on a viper board of `arch`
-    (without the float input's quantize, which a streamed model imports on first use)."""
-    return sum(module_bytes(arch, mod, path)[0] for mod, path in _inference_modules(arch)
-               if quantize or mod != LAZY)
+    """Python heap the microlearn modules take (code_parts)."""
+    return code_parts(arch, quantize)[0]
 
 
 def exec_bytes(arch, quantize=True):
-    """Executable memory outside the Python heap that they take (0 where the heap holds it)."""
-    return sum(module_bytes(arch, mod, path)[1] for mod, path in _inference_modules(arch)
-               if quantize or mod != LAZY)
+    """Executable memory they take outside the heap, 0 where the heap holds it (code_parts)."""
+    return code_parts(arch, quantize)[1]
 
 
 def quantize_bytes(arch):
@@ -127,16 +133,17 @@ def need(mlm, arch):
     it for int8 input."""
     info = modelfile.read(mlm)
     n_in = info["tensors"][0]["size"]
+    code, ex = code_parts(arch)
     parts = {"model": len(mlm), "arena": info["arena_size"], "load": load_bytes(info),
-             "input": 4 * n_in, "code": code_bytes(arch), "peak": PEAK, "reserve": RESERVE}
+             "input": 4 * n_in, "code": code, "peak": PEAK, "reserve": RESERVE}
     parts["total"] = sum(parts.values())
-    parts["exec"] = exec_bytes(arch)  # not heap: not in the total
+    parts["exec"] = ex  # not heap: not in the total
     return parts
 
 
-def describe(n):
-    """'model M + arena A + ...' : the parts of need() that add up to its total."""
-    return " + ".join("%s %d" % (k, n[k]) for k in PARTS)
+def describe(n, skip=()):
+    """'model M + arena A + ...' : the parts of need() that add up to its total (but skip)."""
+    return " + ".join("%s %d" % (k, n[k]) for k in PARTS if k not in skip)
 
 
 PARTS = ("model", "arena", "load", "input", "code", "peak", "reserve")

@@ -28,20 +28,30 @@ def default_wbuf(board_name):
     return WBUF.get(board_name, 16384)
 
 
-def need(mlm, arch, wbuf):
-    """{part: bytes, 'total', 'read'}: 'read' is what one inference reads from the file.
-    ValueError naming the layer when wbuf cannot hold one of its chunks."""
-    info = modelfile.read(mlm)
+def _layers(info):
+    """(i, op, blob bytes, p, weight bytes of one output channel or None for a blob kept in
+    the heap) of every layer with a blob: stream.py's rule (small blobs, the softmax's table
+    and the classifier head stay in the heap; a depthwise blob streams whole)."""
     layers = info["layers"]
     n = len(layers)
-    nl, lay_off = struct.unpack_from("<H", mlm, 16)[0], struct.unpack_from("<I", mlm, 28)[0]
     head = n - 2 if n >= 2 and layers[-1]["op"] == "SOFTMAX" and layers[-2]["op"] == "FULLY_CONNECTED" else -1
-    kept = read = tmp = objs = 0
     for i, L in enumerate(layers):
         b, op, p = L["blob_size"], L["op"], L["p"]
         if not b:
             continue
-        if op not in STREAMED or b <= SMALL or i == head:
+        streamed = op in STREAMED and b > SMALL and i != head
+        per = (p[0] if op == "FULLY_CONNECTED" else p[6] * p[7] * p[2]) if streamed else None
+        yield i, op, b, p, per
+
+
+def need(mlm, arch, wbuf):
+    """{part: bytes, 'total', 'read'}: 'read' is what one inference reads from the file.
+    ValueError naming the layer when wbuf cannot hold one of its chunks."""
+    info = modelfile.read(mlm)
+    nl, lay_off = struct.unpack_from("<H", mlm, 16)[0], struct.unpack_from("<I", mlm, 28)[0]
+    kept = read = tmp = objs = 0
+    for i, op, b, p, per in _layers(info):
+        if per is None:
             kept += _a4(b)
             continue
         read += b
@@ -51,7 +61,6 @@ def need(mlm, arch, wbuf):
         if op == "DEPTHWISE_CONV_2D":
             raise ValueError(f"layer {i} ({op}): its {b}-byte blob must fit the weight buffer "
                              f"(wbuf={wbuf})")
-        per = p[0] if op == "FULLY_CONNECTED" else p[6] * p[7] * p[2]
         nb = wbuf // (per + 12)
         while nb and _a4(nb * per) + 12 * nb > wbuf:
             nb -= 1
@@ -65,30 +74,24 @@ def need(mlm, arch, wbuf):
     inp = budget.input_parts(info["tensors"][0]["size"], arch)  # quantize: on first use
     stream_code = [budget.module_bytes(arch, "stream", path) for name, path
                    in mpy.device_package(arch) if name.endswith("/stream.mpy")][0]
+    code = budget.code_parts(arch, False)
     parts = {"tables": _a4(min(len(mlm) - 4, lay_off + nl * REC)), "arena": _a4(info["arena_size"]),
              "wbuf": _a4(wbuf), "kept": kept, "tmp": tmp, "load": budget.load_bytes(info) + objs,
-             "input": inp[0], "code": budget.code_bytes(arch, False) + stream_code[0],
+             "input": inp[0], "code": code[0] + stream_code[0],
              "peak": budget.PEAK, "reserve": budget.RESERVE}
     parts["total"] = sum(parts[k] for k in PARTS)
     parts["read"] = read
-    parts["exec"] = budget.exec_bytes(arch, False) + stream_code[1] + inp[1]  # not heap: not in the total
+    parts["exec"] = code[1] + stream_code[1] + inp[1]  # not heap: not in the total
     return parts
 
 
 def min_wbuf(mlm):
     """The smallest weight buffer the model streams with: every depthwise blob whole, one
     output channel of every other streamed layer."""
-    info = modelfile.read(mlm)
-    layers = info["layers"]
-    n = len(layers)
-    head = n - 2 if n >= 2 and layers[-1]["op"] == "SOFTMAX" and layers[-2]["op"] == "FULLY_CONNECTED" else -1
     least = 0
-    for i, L in enumerate(layers):
-        b, op, p = L["blob_size"], L["op"], L["p"]
-        if op not in STREAMED or b <= SMALL or i == head:
-            continue
-        per = p[0] if op == "FULLY_CONNECTED" else p[6] * p[7] * p[2]
-        least = max(least, b if op == "DEPTHWISE_CONV_2D" else _a4(per) + 12)
+    for i, op, b, p, per in _layers(modelfile.read(mlm)):
+        if per is not None:
+            least = max(least, b if op == "DEPTHWISE_CONV_2D" else _a4(per) + 12)
     return _a4(least)
 
 
@@ -137,7 +140,7 @@ def report(mlm, board_name, wbuf=None):
     if n["total"] - n["input"] <= heap:
         return [whole, "fits %s in the heap %s: %d of %d heap bytes (%s)%s"
                 % (board_name, int8 % n["input"], n["total"] - n["input"], heap,
-                   " + ".join("%s %d" % (k, n[k]) for k in budget.PARTS if k != "input"),
+                   budget.describe(n, ("input",)),
                    budget.exec_line(board_name, n))]
     if s is not None and s["total"] - s["input"] <= heap:
         return [whole, "fits %s %s %s: %d of %d heap bytes (%s); reads %d bytes from the file "
